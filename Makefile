@@ -1,0 +1,94 @@
+# linuxnet.ipvlan: one entry point for setup, tests and the VM lab.
+#   make lab        build/reuse the VM image, boot a 2-VM lab, apply the HOWTO topology, print a ping matrix
+#   make lab-down   tear the lab down
+#   make test       set up everything and run every test (what .ci/run calls)
+# Fast partial targets: test-unit, test-host, sanity, lint, molecule SCENARIO=<name>.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= $(CURDIR)/.venv
+VENV072 ?= $(CURDIR)/.venv-pyroute2-072
+BUILD ?= $(CURDIR)/build
+COLLECTIONS ?= $(BUILD)/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/linuxnet/ipvlan
+SCENARIOS ?= lab-smoke
+SCENARIO ?= lab-smoke
+
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
+export PATH := $(VENV)/bin:$(PATH)
+
+APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap e2fsprogs openssh-client \
+	iproute2 iputils-ping python3-venv python3-pyroute2 rsync
+
+.PHONY: help setup apt venv collection test test-unit test-host sanity lint changelog-lint \
+	molecule molecule-all lab lab-down build install-collection clean
+
+help:
+	@sed -n 's/^#  *make /  make /p; s/^# Fast/Fast/p' $(firstword $(MAKEFILE_LIST))
+
+setup: apt venv collection
+
+apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo ">> apt-get install $$missing"; \
+		apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(VENV)/.stamp: tests/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r tests/requirements.txt
+	touch $@
+
+$(VENV072)/.stamp: tests/requirements-pyroute2-072.txt
+	$(PYTHON) -m venv $(VENV072)
+	$(VENV072)/bin/pip install -q -r tests/requirements-pyroute2-072.txt
+	touch $@
+
+venv: $(VENV)/.stamp $(VENV072)/.stamp
+
+# ansible finds the collection through a symlink; ansible-test needs a real copy (see sanity).
+collection:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
+
+test: setup test-unit test-host sanity lint changelog-lint molecule-all
+
+test-unit: venv collection
+	$(VENV)/bin/pytest -q tests/unit
+
+test-host: setup
+	$(VENV)/bin/pytest -q tests/integration
+
+sanity: venv
+	bash tests/sanity.sh
+
+lint: venv collection
+	$(VENV)/bin/ansible-lint --profile production
+
+changelog-lint: venv
+	$(VENV)/bin/antsibull-changelog lint
+
+molecule: setup
+	$(VENV)/bin/molecule test -s $(SCENARIO)
+
+molecule-all: setup
+	@for s in $(SCENARIOS); do echo ">> molecule test -s $$s"; $(VENV)/bin/molecule test -s $$s || exit 1; done
+
+lab: setup
+	$(VENV)/bin/python tests/vmlab/lab.py up
+
+lab-down: venv
+	$(VENV)/bin/python tests/vmlab/lab.py down
+
+build: venv
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(VENV) $(VENV072)
