@@ -74,6 +74,7 @@ lint: venv collection
 
 changelog-lint: venv
 	$(VENV)/bin/antsibull-changelog lint
+	$(VENV)/bin/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 
 molecule: setup
 	$(VENV)/bin/molecule test -s $(SCENARIO)
