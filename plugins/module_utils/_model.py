@@ -1,0 +1,326 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.ipvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The model: kernel objects as values, desired state as validated specs.
+
+The reader builds the state classes from netlink, the planner compares them
+with the specs.  Nothing here talks to the kernel, so it is unit-tested as is.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field, replace
+from typing import Optional, Tuple
+
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
+
+ROOT = None            # the namespace a module starts in (its "root" namespace)
+UNNAMED = '<unnamed>'  # a namespace without a /run/netns name (a container's, say)
+IFNAMSIZ = 16          # the kernel's limit: 15 bytes plus NUL
+NAME_MAX = 255
+
+MANAGED_ALIAS = 'managed-by=linuxnet.ipvlan'
+
+TABLES = {'main': 254, 'default': 253, 'local': 255}
+SCOPES = {'universe': 0, 'global': 0, 'site': 200, 'link': 253, 'host': 254, 'nowhere': 255}
+SCOPE_NAMES = {0: 'universe', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere'}
+PROTO_KERNEL, PROTO_BOOT, PROTO_STATIC, PROTO_RA = 2, 3, 4, 9
+KERNEL_PROTOS = (PROTO_KERNEL, PROTO_RA)
+IPV6_DEFAULT_METRIC = 1024
+
+
+def netns_label(name):
+    return 'the root namespace' if name is ROOT else 'namespace %s' % name
+
+
+# --- values read from the kernel ------------------------------------------------
+
+@dataclass(frozen=True)
+class Link:
+    name: str
+    ifindex: int = 0
+    kind: Optional[str] = None
+    up: bool = False
+    mtu: int = 1500
+    min_mtu: Optional[int] = None
+    max_mtu: Optional[int] = None
+    mac: Optional[str] = None
+    alias: Optional[str] = None
+    # For stacked links (ipvlan): the master's ifindex and its namespace, resolved
+    # from IFLA_LINK and IFLA_LINK_NETNSID.
+    master_index: Optional[int] = None
+    master_netnsid: Optional[int] = field(default=None, compare=False)
+    master_netns: Optional[str] = ROOT
+    ipvlan_mode: Optional[str] = None
+    ipvlan_flags: Optional[str] = None
+
+    @property
+    def managed(self):
+        return self.alias == MANAGED_ALIAS
+
+
+@dataclass(frozen=True)
+class Address:
+    dev: str
+    ip: object  # ipaddress.IPv4Interface | IPv6Interface
+    scope: int = 0
+    tentative: bool = False
+    dadfailed: bool = False
+
+    @property
+    def link_local(self):
+        return self.ip.version == 6 and self.ip.ip.is_link_local
+
+
+@dataclass(frozen=True)
+class Route:
+    dst: object                      # ipaddress network; 0.0.0.0/0 or ::/0 for default
+    gateway: Optional[object] = None
+    dev: Optional[str] = None
+    metric: int = 0
+    table: int = TABLES['main']
+    scope: int = 0
+    onlink: bool = False
+    proto: int = PROTO_STATIC
+
+    @property
+    def family(self):
+        return self.dst.version
+
+    @property
+    def key(self):
+        """What identifies a route to the kernel: a second route with the same key replaces it."""
+        return (self.dst.version, self.table, self.dst, self.metric)
+
+    def same_path(self, other):
+        return (self.gateway, self.dev, self.scope, self.onlink) == (
+            other.gateway, other.dev, other.scope, other.onlink)
+
+    def render(self):
+        words = ['default' if self.dst.prefixlen == 0 else str(self.dst)]
+        if self.gateway is not None:
+            words += ['via', str(self.gateway)]
+        if self.dev:
+            words += ['dev', self.dev]
+        if self.table != TABLES['main']:
+            words += ['table', str(self.table)]
+        if self.metric:
+            words += ['metric', str(self.metric)]
+        if self.scope:
+            words += ['scope', SCOPE_NAMES.get(self.scope, str(self.scope))]
+        if self.onlink:
+            words.append('onlink')
+        return ' '.join(words)
+
+
+@dataclass
+class Namespace:
+    """The state of one network namespace as read (or as predicted by the planner)."""
+    name: Optional[str]
+    exists: bool = True
+    links: dict = field(default_factory=dict)       # name -> Link
+    addresses: list = field(default_factory=list)   # [Address]
+    routes: list = field(default_factory=list)      # [Route], user routes only
+
+    def copy(self):
+        return Namespace(self.name, self.exists, dict(self.links), list(self.addresses), list(self.routes))
+
+    def addresses_of(self, dev):
+        return [a for a in self.addresses if a.dev == dev]
+
+    @classmethod
+    def fresh(cls, name):
+        """What the kernel puts in a new namespace: a loopback that is down."""
+        return cls(name, links={'lo': Link('lo', ifindex=1, up=False, mtu=65536, kind=None)})
+
+
+# --- validation -----------------------------------------------------------------
+
+def check_netns_name(value, param):
+    """A name usable as /run/netns/NAME by us and by ``ip netns``."""
+    if value is None:
+        return ROOT
+    if not isinstance(value, str) or value == '':
+        raise TaskError('%s: a namespace name must not be empty' % param)
+    if value in ('.', '..'):
+        raise TaskError('%s: %r is not a valid namespace name' % (param, value))
+    bad = [c for c in value if c == '/' or c == '\0' or c.isspace()]
+    if bad:
+        raise TaskError('%s: namespace name %r must not contain "/", NUL or whitespace' % (param, value))
+    if len(value.encode('utf-8')) > NAME_MAX:
+        raise TaskError('%s: namespace name is %d bytes long; the filesystem allows %d'
+                        % (param, len(value.encode('utf-8')), NAME_MAX))
+    return value
+
+
+def check_ifname(value, param):
+    if not isinstance(value, str) or value == '':
+        raise TaskError('%s: an interface name must not be empty' % param)
+    size = len(value.encode('utf-8'))
+    if size >= IFNAMSIZ:
+        raise TaskError('%s: interface name %r is %d bytes long; Linux allows at most %d'
+                        % (param, value, size, IFNAMSIZ - 1))
+    if value in ('.', '..') or any(c in '/:' or c.isspace() or c == '\0' for c in value):
+        raise TaskError('%s: interface name %r must not be "." or "..", nor contain "/", ":" or whitespace'
+                        % (param, value))
+    return value
+
+
+def check_mtu(value, param, low=68, high=65535):
+    if value is None:
+        return None
+    if not low <= value <= high:
+        raise TaskError('%s: mtu %d is out of range (%d to %d)' % (param, value, low, high))
+    return value
+
+
+def parse_cidr(value, param):
+    """An address with its prefix length, like ``ip addr add`` takes."""
+    text = str(value).strip()
+    if '/' not in text:
+        raise TaskError('%s: %r is not in CIDR notation (address/prefix length, e.g. 198.51.100.10/24)'
+                        % (param, value))
+    try:
+        return ipaddress.ip_interface(text)
+    except ValueError as exc:
+        raise TaskError('%s: %r is not a valid address in CIDR notation: %s' % (param, value, exc))
+
+
+def parse_ip(value, param):
+    try:
+        return ipaddress.ip_address(str(value).strip())
+    except ValueError:
+        raise TaskError('%s: %r is not an IP address' % (param, value))
+
+
+def parse_destination(value, param, family=None):
+    """'default', or a network in CIDR notation (host bits must be zero)."""
+    text = str(value).strip()
+    if text == 'default':
+        return ipaddress.ip_network('::/0' if family == 6 else '0.0.0.0/0')
+    if '/' not in text:
+        # A bare address is a host route, as in ip(8).
+        text += '/128' if ':' in text else '/32'
+    try:
+        return ipaddress.ip_network(text)
+    except ValueError as exc:
+        raise TaskError('%s: %r is not "default" nor a network in CIDR notation: %s' % (param, value, exc))
+
+
+def parse_table(value, param):
+    if value is None:
+        return TABLES['main']
+    if isinstance(value, str) and value in TABLES:
+        table = TABLES[value]
+    else:
+        try:
+            table = int(value)
+        except (TypeError, ValueError):
+            raise TaskError('%s: %r is not a routing table (main, default, or a number)' % (param, value))
+    if table == TABLES['local']:
+        raise TaskError('%s: the local table belongs to the kernel and is not managed' % param)
+    if not 1 <= table < 2 ** 32:
+        raise TaskError('%s: table %r is out of range' % (param, value))
+    return table
+
+
+# --- desired state ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """Admin state, mtu and alias of an existing link."""
+    name: str
+    up: Optional[bool] = None
+    mtu: Optional[int] = None
+    alias: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class IpvlanSpec:
+    name: str
+    master: str = ''
+    master_netns: Optional[str] = ROOT
+    mode: str = 'l3'
+    flags: str = 'bridge'
+    mtu: Optional[int] = None
+    up: Optional[bool] = None
+    present: bool = True
+    recreate: bool = False
+    allow_port_change: bool = False
+    mark_managed: bool = False
+
+
+@dataclass(frozen=True)
+class AddressesSpec:
+    dev: str
+    addresses: Tuple[object, ...] = ()
+    present: bool = True
+    purge: bool = False
+    nodad: bool = False
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    route: Route
+    present: bool = True
+    metric_given: bool = True
+
+
+@dataclass(frozen=True)
+class NamespaceSpec:
+    """Everything a task wants in one namespace.
+
+    ``ensure`` is 'present' (create when missing), 'absent' (remove), or
+    'exists' (must already exist: the link/address/route modules never create one).
+    """
+    name: Optional[str]
+    ensure: str = 'exists'
+    ipvlans: Tuple[IpvlanSpec, ...] = ()
+    links: Tuple[LinkSpec, ...] = ()
+    addresses: Tuple[AddressesSpec, ...] = ()
+    routes: Tuple[RouteSpec, ...] = ()
+    purge_routes: bool = False
+    mark_managed: bool = False
+
+
+def build_route(params, prefix=''):
+    """A Route from module-style parameters (dst, gateway, dev, metric, table, scope, onlink)."""
+    p = lambda name: '%s%s' % (prefix, name)  # noqa: E731  (parameter names for messages)
+    gateway = parse_ip(params['gateway'], p('gateway')) if params.get('gateway') else None
+    family = gateway.version if gateway is not None else params.get('family')
+    if family in ('ipv4', 'ipv6'):
+        family = int(family[-1])
+    dst = parse_destination(params['dst'], p('dst'), family)
+    if gateway is not None and gateway.version != dst.version:
+        raise TaskError('%s: gateway %s is IPv%d but dst %s is IPv%d'
+                        % (p('gateway'), gateway, gateway.version, dst, dst.version))
+    dev = check_ifname(params['dev'], p('dev')) if params.get('dev') else None
+    if gateway is None and dev is None:
+        raise TaskError('%s: a route needs a gateway, a dev, or both' % p('gateway'))
+    if params.get('onlink') and dev is None:
+        raise TaskError('%s: onlink needs dev (the kernel requires a nexthop device)' % p('onlink'))
+    if gateway is not None and gateway.version == 6 and gateway.is_link_local and dev is None:
+        raise TaskError('%s: link-local gateway %s needs dev' % (p('gateway'), gateway))
+    metric = params.get('metric')
+    metric_given = metric is not None
+    if metric is None:
+        metric = IPV6_DEFAULT_METRIC if dst.version == 6 else 0
+    elif not 0 <= metric < 2 ** 32:
+        raise TaskError('%s: metric %d is out of range' % (p('metric'), metric))
+    scope = params.get('scope')
+    if scope is None:
+        # ip(8)'s choice: a route without gateway is on-link (scope link).
+        scope = 'universe' if gateway is not None or dst.version == 6 else 'link'
+    if dst.version == 6:
+        scope = 'universe'  # IPv6 routes have no scope
+    route = Route(dst=dst, gateway=gateway, dev=dev, metric=metric,
+                  table=parse_table(params.get('table'), p('table')),
+                  scope=SCOPES[scope], onlink=bool(params.get('onlink')))
+    return route, metric_given
+
+
+def with_metric(route, metric):
+    return replace(route, metric=metric)

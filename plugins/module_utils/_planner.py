@@ -1,0 +1,342 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.ipvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The planner: desired specs + current world -> an ordered list of actions.
+
+Pure: it reads the world and never the kernel.  Each action is applied to a
+copy of the world as soon as it is planned (``predict``), so later steps see
+earlier ones (an address goes on the ipvlan planned just before) and the copy
+ends as the after-state that diff mode renders.
+
+Phases run over all specs in kernel order: namespaces, links, addresses,
+routes, removals.  Links come up before addresses and routes: a route's
+gateway must be reachable through an up link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._actions import (
+    AddAddress,
+    AddRoute,
+    CreateIpvlan,
+    CreateNetns,
+    DeleteAddress,
+    DeleteLink,
+    DeleteNetns,
+    DeleteRoute,
+    MoveLink,
+    ReplaceRoute,
+    SetIpvlanPort,
+    SetLink,
+)
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
+    MANAGED_ALIAS,
+    ROOT,
+    UNNAMED,
+    LinkSpec,
+    netns_label,
+)
+
+
+@dataclass
+class Plan:
+    actions: list
+    before: object            # World as read
+    after: object             # World as predicted
+    scope: dict = field(default_factory=dict)   # netns -> Scope: what the diff shows
+
+    @property
+    def changed(self):
+        return bool(self.actions)
+
+    def describe(self):
+        return [action.describe() for action in self.actions]
+
+
+@dataclass
+class Scope:
+    links: set = field(default_factory=set)
+    devs: set = field(default_factory=set)   # links whose addresses are managed
+    routes: bool = False
+
+
+def plan(specs, world):
+    planner = _Planner(world)
+    for phase in (planner.namespaces, planner.ipvlans, planner.links, planner.addresses,
+                  planner.routes, planner.removals):
+        for spec in specs:
+            phase(spec)
+    return Plan(planner.actions, world, planner.after, planner.scope)
+
+
+def port_of(link):
+    return (link.master_netns, link.master_index)
+
+
+class _Planner:
+    def __init__(self, world):
+        self.after = world.copy()
+        self.actions = []
+        self.scope = {}
+
+    def emit(self, action):
+        self.actions.append(action)
+        action.predict(self.after)
+
+    def show(self, netns):
+        return self.scope.setdefault(netns, Scope())
+
+    # --- phase 1: namespaces ---------------------------------------------------------
+
+    def namespaces(self, spec):
+        self.show(spec.name)
+        if spec.name is ROOT:
+            return
+        exists = self.after.get(spec.name).exists
+        if spec.ensure == 'present' and not exists:
+            self.emit(CreateNetns(spec.name))
+        elif spec.ensure == 'exists' and not exists:
+            raise TaskError('netns: namespace %s does not exist; create it first '
+                            '(linuxnet.ipvlan.netns)' % spec.name)
+
+    # --- phase 2: ipvlan links -----------------------------------------------------
+
+    def ipvlans(self, spec):
+        if spec.ensure == 'absent':
+            return
+        for ipvlan in spec.ipvlans:
+            self.show(spec.name).links.add(ipvlan.name)
+            if ipvlan.present:
+                self._ipvlan_present(spec.name, ipvlan)
+            else:
+                self._ipvlan_absent(spec.name, ipvlan)
+
+    def _ipvlan_absent(self, netns, ipvlan):
+        link = self.after.get(netns).links.get(ipvlan.name)
+        if link is None:
+            return
+        if link.kind != 'ipvlan':
+            raise TaskError('name: %s in %s is a %s link, not an ipvlan; it is left alone'
+                            % (ipvlan.name, netns_label(netns), link.kind or 'plain'))
+        self.emit(DeleteLink(netns, name=ipvlan.name))
+
+    def _master(self, ipvlan):
+        where = netns_label(ipvlan.master_netns)
+        namespace = self.after.get(ipvlan.master_netns)
+        if not namespace.exists:
+            raise TaskError('master_netns: %s does not exist' % where)
+        master = namespace.links.get(ipvlan.master)
+        if master is None:
+            raise TaskError('master: link %s not found in %s' % (ipvlan.master, where))
+        if master.kind == 'ipvlan':
+            raise TaskError('master: %s in %s is itself an ipvlan slave; the master must be the '
+                            'underlying device' % (ipvlan.master, where))
+        if not master.up:
+            raise TaskError('master: %s in %s is down; bring it up first (linuxnet.ipvlan.link state=up)'
+                            % (ipvlan.master, where))
+        if ipvlan.mtu is not None and ipvlan.mtu > master.mtu:
+            raise TaskError('mtu: %d is larger than the mtu of master %s (%d); an ipvlan slave cannot '
+                            'exceed its master' % (ipvlan.mtu, ipvlan.master, master.mtu))
+        return master
+
+    def _ipvlan_present(self, netns, ipvlan):
+        master = self._master(ipvlan)
+        port = (ipvlan.master_netns, master.ifindex)
+        current = self._find_or_move(netns, ipvlan, port)
+        current = self._check_identity(netns, ipvlan, current, port)
+        wanted = (ipvlan.mode, ipvlan.flags)
+        if current is not None and (current.ipvlan_mode, current.ipvlan_flags) == wanted:
+            return
+        siblings = self._siblings(port, netns, ipvlan.name)
+        port_mode = self._port_mode(siblings)
+        if siblings and port_mode != wanted and not ipvlan.allow_port_change:
+            raise TaskError(
+                'mode: %s asks for mode %s %s, but its master %s already runs mode %s %s for %s; mode and '
+                'flags belong to the master and would change for all of them. Use the same mode and flags, '
+                'or set allow_port_change: true to change them all'
+                % (ipvlan.name, ipvlan.mode, ipvlan.flags, ipvlan.master, port_mode[0], port_mode[1],
+                   ', '.join('%s in %s' % (name, netns_label(ns)) for ns, name in siblings)))
+        if current is None:
+            self.emit(CreateIpvlan(netns, name=ipvlan.name, master=ipvlan.master, master_index=master.ifindex,
+                                   master_netns=ipvlan.master_netns, mode=ipvlan.mode, flags=ipvlan.flags,
+                                   mtu=ipvlan.mtu, master_mtu=master.mtu, mac=master.mac))
+            if not siblings or port_mode == wanted:
+                return
+        for sibling_netns, sibling in siblings:
+            self.show(sibling_netns).links.add(sibling)
+        self.emit(SetIpvlanPort(netns, name=ipvlan.name, mode=ipvlan.mode, flags=ipvlan.flags,
+                                port=port, siblings=tuple(siblings)))
+
+    def _find_or_move(self, netns, ipvlan, port):
+        """The link in its namespace; one left where the master is (the HOWTO's step b) is moved."""
+        current = self.after.get(netns).links.get(ipvlan.name)
+        if current is not None or netns == ipvlan.master_netns:
+            return current
+        stray = self.after.get(ipvlan.master_netns).links.get(ipvlan.name)
+        if stray is not None and stray.kind == 'ipvlan' and port_of(stray) == port:
+            self.show(ipvlan.master_netns).links.add(ipvlan.name)
+            self.emit(MoveLink(ipvlan.master_netns, name=ipvlan.name, to_netns=netns))
+            return self.after.get(netns).links[ipvlan.name]
+        return None
+
+    def _check_identity(self, netns, ipvlan, current, port):
+        """Another kind or another master cannot be changed in place: recreate or fail."""
+        if current is None:
+            return None
+        if current.kind != 'ipvlan':
+            problem = 'is a %s link, not an ipvlan' % (current.kind or 'plain')
+        elif port_of(current) != port:
+            problem = 'has another master (%s)' % self._master_name(current)
+        else:
+            return current
+        if not ipvlan.recreate:
+            raise TaskError('name: %s in %s %s; set recreate: true to delete and recreate it'
+                            % (ipvlan.name, netns_label(netns), problem))
+        self.emit(DeleteLink(netns, name=ipvlan.name))
+        return None
+
+    def _master_name(self, link):
+        namespace = self.after.get(link.master_netns) if link.master_netns != UNNAMED else None
+        for candidate in (namespace.links.values() if namespace else ()):
+            if candidate.ifindex == link.master_index:
+                return '%s in %s' % (candidate.name, netns_label(link.master_netns))
+        return 'ifindex %s in %s' % (link.master_index, netns_label(link.master_netns))
+
+    def _siblings(self, port, netns, name):
+        return [(ns.name, link.name) for ns in self.after.all() for link in ns.links.values()
+                if link.kind == 'ipvlan' and port_of(link) == port and (ns.name, link.name) != (netns, name)]
+
+    def _port_mode(self, siblings):
+        if not siblings:
+            return None
+        ns, name = siblings[0]
+        link = self.after.get(ns).links[name]
+        return (link.ipvlan_mode, link.ipvlan_flags)
+
+    # --- phase 3: admin state, mtu, marker ------------------------------------------
+
+    def links(self, spec):
+        if spec.ensure == 'absent':
+            return
+        wanted = list(spec.links)
+        wanted += [LinkSpec(i.name, up=i.up, mtu=i.mtu, alias=MANAGED_ALIAS if i.mark_managed else None)
+                   for i in spec.ipvlans if i.present]
+        namespace = self.after.get(spec.name)
+        for link_spec in wanted:
+            self.show(spec.name).links.add(link_spec.name)
+            link = namespace.links.get(link_spec.name)
+            if link is None:
+                raise TaskError('name: link %s not found in %s' % (link_spec.name, netns_label(spec.name)))
+            self._check_mtu_range(link, link_spec.mtu)
+            changes = dict(
+                up=link_spec.up if link_spec.up is not None and link_spec.up != link.up else None,
+                mtu=link_spec.mtu if link_spec.mtu is not None and link_spec.mtu != link.mtu else None,
+                alias=link_spec.alias if link_spec.alias is not None and link_spec.alias != link.alias else None)
+            if any(value is not None for value in changes.values()):
+                self.emit(SetLink(spec.name, name=link_spec.name, **changes))
+
+    @staticmethod
+    def _check_mtu_range(link, mtu):
+        if mtu is None:
+            return
+        low, high = link.min_mtu, link.max_mtu
+        if (low and mtu < low) or (high and mtu > high):
+            raise TaskError('mtu: %d is out of range for %s (%s to %s)' % (mtu, link.name, low, high))
+
+    # --- phase 4: addresses ----------------------------------------------------------
+
+    def addresses(self, spec):
+        if spec.ensure == 'absent':
+            return
+        namespace = self.after.get(spec.name)
+        for wanted in spec.addresses:
+            self.show(spec.name).devs.add(wanted.dev)
+            if wanted.dev not in namespace.links:
+                raise TaskError('dev: link %s not found in %s' % (wanted.dev, netns_label(spec.name)))
+            current = namespace.addresses_of(wanted.dev)
+            if wanted.present:
+                self._addresses_present(spec.name, wanted, current)
+            else:
+                for address in current:
+                    if any(address.ip.ip == ip.ip for ip in wanted.addresses):
+                        self.emit(DeleteAddress(spec.name, dev=wanted.dev, ip=address.ip))
+
+    def _addresses_present(self, netns, wanted, current):
+        # Deletions first: deleting a primary IPv4 address also deletes its secondaries.
+        for address in current:
+            listed_ips = [ip for ip in wanted.addresses if ip.ip == address.ip.ip]
+            prefix_changed = listed_ips and address.ip not in listed_ips
+            unlisted = not listed_ips and wanted.purge and not address.link_local
+            if prefix_changed or unlisted:
+                self.emit(DeleteAddress(netns, dev=wanted.dev, ip=address.ip))
+        present = {a.ip for a in self.after.get(netns).addresses_of(wanted.dev)}
+        for ip in wanted.addresses:
+            if ip not in present:
+                self.emit(AddAddress(netns, dev=wanted.dev, ip=ip, nodad=wanted.nodad))
+
+    # --- phase 5: routes -------------------------------------------------------------
+
+    def routes(self, spec):
+        if spec.ensure == 'absent':
+            return
+        namespace = self.after.get(spec.name)
+        if spec.routes or spec.purge_routes:
+            self.show(spec.name).routes = True
+        for wanted in spec.routes:
+            route = wanted.route
+            if route.dev and route.dev not in namespace.links:
+                raise TaskError('dev: link %s not found in %s' % (route.dev, netns_label(spec.name)))
+            same_key = [r for r in namespace.routes if r.key == route.key]
+            if not wanted.present:
+                for current in same_key:
+                    if route.gateway is None or current.gateway == route.gateway:
+                        self.emit(DeleteRoute(spec.name, route=current))
+                continue
+            if same_key and _satisfies(same_key[0], route):
+                continue
+            _check_gateway(namespace, route, spec.name)
+            if same_key:
+                self.emit(ReplaceRoute(spec.name, old=same_key[0], route=route))
+            else:
+                self.emit(AddRoute(spec.name, route=route))
+        if spec.purge_routes:
+            keys = {wanted.route.key for wanted in spec.routes if wanted.present}
+            for current in list(namespace.routes):
+                if current.key not in keys:
+                    self.emit(DeleteRoute(spec.name, route=current))
+
+    # --- phase 6: removals -----------------------------------------------------------
+
+    def removals(self, spec):
+        if spec.ensure == 'absent' and spec.name is not ROOT and self.after.get(spec.name).exists:
+            self.emit(DeleteNetns(spec.name))
+
+
+def _satisfies(current, wanted):
+    """Does the kernel's route do what was asked?  An unset dev means 'any'."""
+    return (current.gateway == wanted.gateway and wanted.dev in (None, current.dev)
+            and current.scope == wanted.scope and current.onlink == wanted.onlink)
+
+
+def _check_gateway(namespace, route, netns):
+    """The kernel refuses a gateway it cannot reach (ENETUNREACH): say so before trying."""
+    gateway = route.gateway
+    if gateway is None or route.onlink or (gateway.version == 6 and gateway.is_link_local):
+        return
+    for address in namespace.addresses:
+        link = namespace.links.get(address.dev)
+        if (link is not None and link.up and route.dev in (None, address.dev)
+                and address.ip.version == gateway.version and gateway in address.ip.network):
+            return
+    for other in namespace.routes:
+        if (other.gateway is None and other.dev and other.family == gateway.version
+                and gateway in other.dst and route.dev in (None, other.dev)):
+            return
+    raise TaskError('gateway: %s is not reachable in %s: no address on an up link%s covers it; add an '
+                    'address in its subnet first, or set onlink: true'
+                    % (gateway, netns_label(netns), ' (%s)' % route.dev if route.dev else ''))

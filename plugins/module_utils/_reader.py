@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.ipvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The reader: current state from the kernel, as model values.
+
+Three dumps per namespace (links, addresses, routes) on one socket.  Only
+get_attr/get_nested are used: they work on pyroute2 0.7.2 and 0.9.x alike.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from dataclasses import replace
+
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
+    KERNEL_PROTOS,
+    TABLES,
+    UNNAMED,
+    Address,
+    Link,
+    Namespace,
+    Route,
+)
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import IPVLAN_FLAGS, IPVLAN_MODES
+
+IFF_UP = 0x1
+IFA_F_DADFAILED = 0x08
+IFA_F_TENTATIVE = 0x40
+RTNH_F_ONLINK = 0x04
+RTN_UNICAST = 1
+RTM_F_CLONED = 0x200
+
+_MODE_NAMES = {v: k for k, v in IPVLAN_MODES.items()}
+
+
+def _flags_name(value):
+    for name, bit in IPVLAN_FLAGS.items():
+        if bit == (value or 0):
+            return name
+    return 'unknown(%s)' % value
+
+
+def link_from_msg(msg):
+    """A Link value from an RTM_NEWLINK message; master_netns is resolved later."""
+    kind = msg.get_nested('IFLA_LINKINFO', 'IFLA_INFO_KIND')
+    mode = flags = None
+    if kind == 'ipvlan':
+        mode = _MODE_NAMES.get(msg.get_nested('IFLA_LINKINFO', 'IFLA_INFO_DATA', 'IFLA_IPVLAN_MODE'))
+        flags = _flags_name(msg.get_nested('IFLA_LINKINFO', 'IFLA_INFO_DATA', 'IFLA_IPVLAN_FLAGS'))
+    return Link(
+        name=msg.get_attr('IFLA_IFNAME'),
+        ifindex=msg['index'],
+        kind=kind,
+        up=bool(msg['flags'] & IFF_UP),
+        mtu=msg.get_attr('IFLA_MTU'),
+        min_mtu=msg.get_attr('IFLA_MIN_MTU'),
+        max_mtu=msg.get_attr('IFLA_MAX_MTU'),
+        mac=msg.get_attr('IFLA_ADDRESS'),
+        alias=msg.get_attr('IFLA_IFALIAS'),
+        master_index=msg.get_attr('IFLA_LINK'),
+        master_netnsid=msg.get_attr('IFLA_LINK_NETNSID'),
+        ipvlan_mode=mode,
+        ipvlan_flags=flags,
+    )
+
+
+def address_from_msg(msg, names):
+    ip = msg.get_attr('IFA_LOCAL') or msg.get_attr('IFA_ADDRESS')
+    flags = msg.get_attr('IFA_FLAGS')
+    if flags is None:
+        flags = msg['flags']
+    return Address(
+        dev=names.get(msg['index'], str(msg['index'])),
+        ip=ipaddress.ip_interface('%s/%d' % (ip, msg['prefixlen'])),
+        scope=msg['scope'],
+        tentative=bool(flags & IFA_F_TENTATIVE),
+        dadfailed=bool(flags & IFA_F_DADFAILED),
+    )
+
+
+def route_from_msg(msg, names):
+    """A Route, or None for what the kernel made or manages by itself."""
+    table = msg.get_attr('RTA_TABLE') or msg['table']
+    if (table == TABLES['local'] or msg['proto'] in KERNEL_PROTOS or msg['type'] != RTN_UNICAST
+            or msg['flags'] & RTM_F_CLONED or msg.get_attr('RTA_MULTIPATH')):
+        return None
+    family = 6 if msg['family'] == socket.AF_INET6 else 4
+    dst = msg.get_attr('RTA_DST') or ('::' if family == 6 else '0.0.0.0')
+    gateway = msg.get_attr('RTA_GATEWAY')
+    oif = msg.get_attr('RTA_OIF')
+    return Route(
+        dst=ipaddress.ip_network('%s/%d' % (dst, msg['dst_len'])),
+        gateway=ipaddress.ip_address(gateway) if gateway else None,
+        dev=names.get(oif) if oif else None,
+        metric=msg.get_attr('RTA_PRIORITY') or 0,
+        table=table,
+        scope=msg['scope'],
+        onlink=bool(msg['flags'] & RTNH_F_ONLINK),
+        proto=msg['proto'],
+    )
+
+
+def read_namespace(ipr, name):
+    """The state of the namespace ipr's socket lives in."""
+    links = [link_from_msg(m) for m in ipr.get_links()]
+    names = {link.ifindex: link.name for link in links}
+    addresses = [address_from_msg(m, names) for m in ipr.get_addr()]
+    routes = []
+    for family in (socket.AF_INET, socket.AF_INET6):
+        for msg in ipr.route('dump', family=family):
+            route = route_from_msg(msg, names)
+            if route is not None:
+                routes.append(route)
+    return Namespace(name, links={link.name: link for link in links}, addresses=addresses, routes=routes)
+
+
+def resolve_masters(ipr, namespace, candidates, open_fd):
+    """Name the namespace of each ipvlan's master.
+
+    IFLA_LINK_NETNSID is an id local to the namespace being read, so it is
+    matched against the ids this namespace gives each candidate namespace.
+    """
+    known = {}
+    for link_name, link in list(namespace.links.items()):
+        if link.kind != 'ipvlan':
+            continue
+        if link.master_netnsid is None:
+            master_netns = namespace.name
+        else:
+            master_netns = _netns_for_nsid(ipr, link.master_netnsid, candidates, open_fd, known)
+        namespace.links[link_name] = replace(link, master_netns=master_netns)
+    return namespace
+
+
+def _netns_for_nsid(ipr, nsid, candidates, open_fd, known):
+    if nsid in known:
+        return known[nsid]
+    for candidate in candidates:
+        if candidate in known.values():
+            continue
+        fd = open_fd(candidate)
+        try:
+            answer = ipr.get_netnsid(fd=fd) or {}
+        finally:
+            os.close(fd)
+        known[answer.get('nsid')] = candidate
+        if answer.get('nsid') == nsid:
+            return candidate
+    return UNNAMED

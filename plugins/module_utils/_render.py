@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.ipvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Plain-data views of the model: the diff's before/after, facts and return values."""
+
+from __future__ import annotations
+
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, SCOPE_NAMES, TABLES, UNNAMED
+
+ROOT_LABEL = '(root)'
+_TABLE_NAMES = {v: k for k, v in TABLES.items()}
+
+
+def netns_key(name):
+    return ROOT_LABEL if name is ROOT else name
+
+
+def master_name(world, link):
+    """The master's name, looked up in its namespace (None when it cannot be seen)."""
+    if link.master_index is None or link.master_netns == UNNAMED:
+        return None
+    namespace = world.get(link.master_netns)
+    for candidate in namespace.links.values():
+        if candidate.ifindex == link.master_index:
+            return candidate.name
+    return None
+
+
+def link_view(world, link, addresses=None):
+    view = {
+        'ifindex': link.ifindex,
+        'kind': link.kind,
+        'state': 'up' if link.up else 'down',
+        'mtu': link.mtu,
+        'mac': link.mac,
+        'alias': link.alias,
+        'managed': link.managed,
+    }
+    if link.kind == 'ipvlan':
+        view['ipvlan'] = {
+            'mode': link.ipvlan_mode,
+            'flags': link.ipvlan_flags,
+            'master': master_name(world, link),
+            'master_ifindex': link.master_index,
+            'master_netns': link.master_netns,
+        }
+    if addresses is not None:
+        view['addresses'] = addresses
+    return view
+
+
+def route_view(route):
+    return {
+        'dst': 'default' if route.dst.prefixlen == 0 else str(route.dst),
+        'family': 'ipv%d' % route.family,
+        'gateway': str(route.gateway) if route.gateway is not None else None,
+        'dev': route.dev,
+        'metric': route.metric,
+        'table': _TABLE_NAMES.get(route.table, route.table),
+        'scope': SCOPE_NAMES.get(route.scope, route.scope),
+        'onlink': route.onlink,
+        'proto': route.proto,
+    }
+
+
+def addresses_of(namespace, dev):
+    return sorted((str(a.ip) for a in namespace.addresses_of(dev)), key=_address_order)
+
+
+def _address_order(text):
+    return (':' in text, text)
+
+
+def namespace_view(world, namespace):
+    """Everything in one namespace: what the facts module returns per namespace."""
+    return {
+        'links': {name: link_view(world, link, addresses_of(namespace, name))
+                  for name, link in sorted(namespace.links.items())},
+        'routes': [route_view(r) for r in sorted(namespace.routes, key=lambda r: r.render())],
+    }
+
+
+def diff_view(world, scope):
+    """The part of the world a task manages, compact enough to read in --diff."""
+    view = {}
+    for name in sorted(scope, key=lambda n: (n is not ROOT, n or '')):
+        what = scope[name]
+        namespace = world.get(name)
+        if not namespace.exists:
+            view[netns_key(name)] = {'state': 'absent'}
+            continue
+        entry = {'state': 'present'}
+        links = {}
+        for link_name in sorted(what.links | what.devs):
+            link = namespace.links.get(link_name)
+            if link is None:
+                continue
+            item = {'state': 'up' if link.up else 'down', 'mtu': link.mtu}
+            if link.kind == 'ipvlan':
+                item.update(kind='ipvlan', mode=link.ipvlan_mode, flags=link.ipvlan_flags,
+                            master=master_name(world, link) or link.master_index)
+            if link.alias:
+                item['alias'] = link.alias
+            if link_name in what.devs:
+                item['addresses'] = addresses_of(namespace, link_name)
+            links[link_name] = item
+        if links:
+            entry['links'] = links
+        if what.routes:
+            entry['routes'] = sorted(r.render() for r in namespace.routes)
+        view[netns_key(name)] = entry
+    return view

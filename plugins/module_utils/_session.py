@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.ipvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The kernel side: a netlink session per module run, the world it reads, the applier.
+
+A session enters each namespace once (a setns in this thread, no fork), opens
+one socket there and keeps it: a netlink socket stays bound to the namespace
+it was created in.  Every socket is closed when the session ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _netns
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError, explain
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, Namespace, netns_label
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkError, open_iproute
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._reader import read_namespace, resolve_masters
+
+
+class World:
+    """Namespace states by name (ROOT for the module's own), read on first use.
+
+    The planner works on a copy and lets each action predict its effect on it.
+    """
+
+    def __init__(self, loader=None, names=None, namespaces=None):
+        self._loader = loader
+        self._names = names
+        self.namespaces = dict(namespaces or {})
+
+    def get(self, name):
+        if name not in self.namespaces:
+            self.namespaces[name] = self._loader(name) if self._loader else Namespace(name, exists=False)
+        return self.namespaces[name]
+
+    def names(self):
+        """Every namespace that exists: the root one and all named ones."""
+        listed = self._names() if self._names else [n for n in self.namespaces if n is not ROOT]
+        known = set(listed) | {n for n, ns in self.namespaces.items() if ns.exists and n is not ROOT}
+        return [ROOT] + sorted(known)
+
+    def all(self):
+        return [self.get(name) for name in self.names()]
+
+    def copy(self):
+        clone = World(self._loader, self._names)
+        clone.namespaces = {name: ns.copy() for name, ns in self.namespaces.items()}
+        # The clone reads through to the original so that both see one kernel read.
+        clone._loader = lambda name: self.get(name).copy()
+        return clone
+
+
+class Session:
+    """Netlink sockets by namespace, plus the operations actions need."""
+
+    def __init__(self):
+        self._sockets = {}
+
+    def close(self):
+        for ipr in self._sockets.values():
+            ipr.close()
+        self._sockets.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def ipr(self, netns):
+        if netns not in self._sockets:
+            try:
+                with _netns.entered(netns):
+                    self._sockets[netns] = open_iproute()
+            except FileNotFoundError:
+                raise TaskError('%s does not exist' % netns_label(netns))
+        return self._sockets[netns]
+
+    def forget(self, netns):
+        ipr = self._sockets.pop(netns, None)
+        if ipr is not None:
+            ipr.close()
+
+    # --- reading -----------------------------------------------------------------
+
+    def read(self, netns):
+        if netns is not ROOT and not _netns.netns_exists(netns):
+            return Namespace(netns, exists=False)
+        ipr = self.ipr(netns)
+        namespace = read_namespace(ipr, netns)
+        return resolve_masters(ipr, namespace, [ROOT] + _netns.list_netns(), _netns.open_netns_fd)
+
+    def world(self):
+        return World(loader=self.read, names=_netns.list_netns)
+
+    def ifindex(self, netns, name):
+        found = self.ipr(netns).link_lookup(ifname=name)
+        if not found:
+            raise TaskError('link %s not found in %s' % (name, netns_label(netns)))
+        return found[0]
+
+    # --- namespaces --------------------------------------------------------------
+
+    def create_netns(self, name):
+        _netns.create_netns(name)
+
+    def delete_netns(self, name):
+        self.forget(name)
+        _netns.remove_netns(name)
+
+    @contextlib.contextmanager
+    def netns_fd(self, netns, unless=object()):
+        """An fd for NETNS to move a link there, or None when it is UNLESS (no move)."""
+        if netns == unless:
+            yield None
+            return
+        try:
+            fd = _netns.open_netns_fd(netns)
+        except FileNotFoundError:
+            raise TaskError('%s does not exist' % netns_label(netns))
+        try:
+            yield fd
+        finally:
+            os.close(fd)
+
+    # --- applying ----------------------------------------------------------------
+
+    def apply(self, actions):
+        """Run the plan in order; the first failure stops it and is explained."""
+        for action in actions:
+            try:
+                action.apply(self)
+            except TaskError:
+                raise
+            except (NetlinkError, OSError) as exc:
+                raise explain(exc, action)
+
