@@ -324,3 +324,22 @@ def build_route(params, prefix=''):
 
 def with_metric(route, metric):
     return replace(route, metric=metric)
+
+
+def check_ipvlan(params, netns_param='netns', prefix=''):
+    """Validate one ipvlan's parameters: (slave namespace, IpvlanSpec keyword arguments)."""
+    name = check_ifname(params['name'], prefix + 'name')
+    netns = check_netns_name(params.get(netns_param), prefix + netns_param)
+    master_netns = check_netns_name(params.get('master_netns'), prefix + 'master_netns')
+    master = params.get('master')
+    if master is not None:
+        check_ifname(master, prefix + 'master')
+        if master == name and master_netns == netns:
+            raise TaskError('%smaster: an ipvlan cannot be its own master (%s)' % (prefix, name))
+    admin = params.get('admin_state')
+    return netns, dict(
+        name=name, master=master or '', master_netns=master_netns,
+        mode=params['mode'], flags=params['flags'],
+        mtu=check_mtu(params.get('mtu'), prefix + 'mtu'),
+        up=None if admin is None else admin == 'up',
+    )

@@ -29,9 +29,9 @@ def run_module(module, build_specs, returns=None):
     from ansible_collections.linuxnet.ipvlan.plugins.module_utils._session import Session
 
     try:
-        specs = build_specs(module.params)
         with Session() as session:
-            the_plan = plan(specs, session.world())
+            world = session.world()
+            the_plan = plan(build_specs(module.params, world), world)
             if not module.check_mode:
                 session.apply(the_plan.actions)
             result = {'changed': the_plan.changed, 'actions': the_plan.describe()}

@@ -1,0 +1,132 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.ipvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: facts
+short_description: Gather links, addresses and routes of network namespaces
+version_added: 0.1.0
+description:
+  - Reads every named network namespace (or the ones listed) and, optionally, the root one, and returns their links
+    (with kind, and ipvlan mode, flags and master), addresses and user routes as facts.
+  - Reading never creates a namespace.
+extends_documentation_fragment:
+  - linuxnet.ipvlan._attributes.facts
+  - linuxnet.ipvlan._pyroute2
+options:
+  netns:
+    description: Names of the namespaces to read. Omit to read all of them. A listed namespace that does not exist
+      is reported with RV(ansible_facts.linuxnet_ipvlan.namespaces.exists=false).
+    type: list
+    elements: str
+  include_root:
+    description: Also read the namespace the module runs in, returned as RV(ansible_facts.linuxnet_ipvlan.root).
+    type: bool
+    default: true
+seealso:
+  - module: linuxnet.ipvlan.topology
+author:
+  - linuxnet.ipvlan contributors
+"""
+
+EXAMPLES = r"""
+- name: Read the HOWTO's namespaces
+  linuxnet.ipvlan.facts:
+    netns: [ns0, ns1]
+
+- name: Check what the HOWTO built
+  ansible.builtin.assert:
+    that:
+      - ansible_facts.linuxnet_ipvlan.namespaces.ns0.links.ipvl0.ipvlan.mode == 'l2'
+      - ansible_facts.linuxnet_ipvlan.namespaces.ns0.links.ipvl0.state == 'up'
+      - "'198.51.100.11/24' in ansible_facts.linuxnet_ipvlan.namespaces.ns0.links.ipvl0.addresses"
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts to add to the host.
+  returned: always
+  type: dict
+  contains:
+    linuxnet_ipvlan:
+      description: Namespaces by name, and the root namespace.
+      returned: always
+      type: dict
+      contains:
+        namespaces:
+          description:
+            - Each namespace read, by name, with V(exists), V(links) and V(routes).
+            - V(links) maps each link name to V(ifindex), V(kind), V(state) (up or down), V(mtu), V(mac), V(alias),
+              V(managed) (carries the collection's marker), V(addresses) (CIDR strings) and, for ipvlan links,
+              V(ipvlan) with V(mode), V(flags), V(master), V(master_ifindex) and V(master_netns).
+            - V(routes) lists the user routes (V(dst), V(family), V(gateway), V(dev), V(metric), V(table), V(scope),
+              V(onlink), V(proto)); kernel-made routes are left out.
+          type: dict
+          returned: always
+          sample:
+            ns0:
+              exists: true
+              links:
+                ipvl0:
+                  ifindex: 2
+                  kind: ipvlan
+                  state: up
+                  mtu: 1500
+                  mac: "52:54:00:00:01:01"
+                  alias: null
+                  managed: false
+                  addresses: [198.51.100.11/24]
+                  ipvlan: {mode: l2, flags: bridge, master: ens4, master_ifindex: 3, master_netns: null}
+              routes:
+                - {dst: default, family: ipv4, gateway: 198.51.100.1, dev: ipvl0, metric: 0, table: main,
+                   scope: universe, onlink: false, proto: 4}
+        root:
+          description: The root namespace, in the same shape, when O(include_root=true).
+          type: dict
+          returned: when O(include_root=true)
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, check_netns_name
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import namespace_view
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
+
+
+def view(world, name):
+    namespace = world.get(name)
+    if not namespace.exists:
+        return {'exists': False, 'links': {}, 'routes': []}
+    return dict(exists=True, **namespace_view(world, namespace))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            netns=dict(type='list', elements='str'),
+            include_root=dict(type='bool', default=True),
+        ),
+        supports_check_mode=True,
+    )
+
+    def build_specs(params, world):
+        for name in params['netns'] or []:
+            check_netns_name(name, 'netns')
+        return []
+
+    def returns(world, params):
+        names = params['netns'] if params['netns'] is not None else [n for n in world.names() if n is not ROOT]
+        facts = {'namespaces': {name: view(world, name) for name in names}}
+        if params['include_root']:
+            facts['root'] = view(world, ROOT)
+        return {'ansible_facts': {'linuxnet_ipvlan': facts}}
+
+    run_module(module, build_specs, returns)
+
+
+if __name__ == '__main__':
+    main()

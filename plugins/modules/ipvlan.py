@@ -1,0 +1,221 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.ipvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ipvlan
+short_description: Create, change and remove ipvlan links
+version_added: 0.1.0
+description:
+  - Manages an ipvlan slave of a master device, and moves it into a network namespace, as in the kernel's ipvlan HOWTO.
+  - The link is found in its namespace and compared on kind, master (ifindex and namespace, so a same-named link on
+    another master is drift), mode, flags, MTU, namespace and admin state.
+  - B(Mode and flags belong to the master's ipvlan port) and are shared by every slave on it. A task that would change
+    them while the master has other slaves fails and names those slaves, unless O(allow_port_change=true).
+  - Another kind of link, or an ipvlan on another master, with the same name cannot be changed in place; the task
+    fails unless O(recreate=true).
+  - On a kernel without ipvlan support the task fails and says so.
+extends_documentation_fragment:
+  - linuxnet.ipvlan._attributes
+  - linuxnet.ipvlan._pyroute2
+options:
+  name:
+    description: Name of the ipvlan slave (at most 15 bytes).
+    type: str
+    required: true
+  master:
+    description: The master (parent) device, a real device such as C(eth0). Required with O(state=present).
+    type: str
+  master_netns:
+    description: Named namespace the master lives in. Omit for the namespace the module runs in.
+    type: str
+  netns:
+    description:
+      - Named namespace the slave must end up in; a new slave is created straight into it, and a slave found next to
+        its master is moved there. Omit to keep it in the module's namespace. The namespace must exist.
+    type: str
+  mode:
+    description: ipvlan mode of the master's port (C(l3) is the kernel's default).
+    type: str
+    choices: [l2, l3, l3s]
+    default: l3
+  flags:
+    description: Port flag. V(private) stops slaves talking to each other, V(vepa) hands switching to the external switch.
+    type: str
+    choices: [bridge, private, vepa]
+    default: bridge
+  mtu:
+    description: MTU of the slave; at most the master's. Omit to follow the master.
+    type: int
+  admin_state:
+    description: Admin state of the slave. Omit to leave it as it is (a new slave starts down).
+    type: str
+    choices: [up, down]
+  state:
+    description: Whether the slave should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  allow_port_change:
+    description:
+      - Allow changing the mode or flags of a master whose port has other slaves; they all change.
+    type: bool
+    default: false
+  recreate:
+    description: Delete and recreate a same-named link of another kind or on another master.
+    type: bool
+    default: false
+seealso:
+  - module: linuxnet.ipvlan.netns
+  - module: linuxnet.ipvlan.topology
+  - name: IPVLAN Driver HOWTO
+    description: The kernel's documentation of ipvlan modes and flags.
+    link: https://docs.kernel.org/networking/ipvlan.html
+author:
+  - linuxnet.ipvlan contributors
+"""
+
+EXAMPLES = r"""
+# The HOWTO, section 3: ip link add link eth0 name ipvl0 type ipvlan [mode MODE] [FLAGS]
+- name: (a) L3 bridge mode, the kernel's default
+  linuxnet.ipvlan.ipvlan:
+    name: ipvl0
+    master: eth0
+
+- name: (b) L2 bridge mode
+  linuxnet.ipvlan.ipvlan:
+    name: ipvl0
+    master: eth0
+    mode: l2
+    flags: bridge
+
+- name: (c) L2 private mode
+  linuxnet.ipvlan.ipvlan:
+    name: ipvlan
+    master: eth0
+    mode: l2
+    flags: private
+
+- name: (d) L2 vepa mode
+  linuxnet.ipvlan.ipvlan:
+    name: ipvlan
+    master: eth0
+    mode: l2
+    flags: vepa
+
+# The HOWTO, section 6 (b) and (c): slaves created on eth0 and placed in ns0 and ns1
+- name: Slaves of the example configuration, up in their namespaces
+  linuxnet.ipvlan.ipvlan:
+    name: "{{ item.name }}"
+    master: eth0
+    mode: l2
+    netns: "{{ item.netns }}"
+    admin_state: up
+  loop:
+    - {name: ipvl0, netns: ns0}
+    - {name: ipvl1, netns: ns1}
+
+- name: Switch every slave of eth0 to private, knowingly
+  linuxnet.ipvlan.ipvlan:
+    name: ipvl0
+    master: eth0
+    mode: l2
+    flags: private
+    netns: ns0
+    allow_port_change: true
+"""
+
+RETURN = r"""
+link:
+  description: The slave after the task (predicted in check mode); empty when it is absent.
+  returned: success
+  type: dict
+  contains:
+    ifindex:
+      description: Interface index in its namespace (0 when predicted in check mode for a new slave).
+      type: int
+      sample: 2
+    netns:
+      description: Its namespace (null for the module's own).
+      type: str
+      sample: ns0
+    mode:
+      description: ipvlan mode.
+      type: str
+      sample: l2
+    flags:
+      description: ipvlan flag.
+      type: str
+      sample: bridge
+    master:
+      description: Name of the master.
+      type: str
+      sample: eth0
+    master_netns:
+      description: Namespace of the master (null for the module's own).
+      type: str
+      sample: null
+    mtu:
+      description: MTU.
+      type: int
+      sample: 1500
+    state:
+      description: Admin state, up or down.
+      type: str
+      sample: up
+actions:
+  description: The plan, one line per change.
+  returned: success
+  type: list
+  elements: str
+  sample: [create ipvlan ipvl0 on eth0 (the root namespace), mode l2 bridge in namespace ns0]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, admin_up, ipvlan_options
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import IpvlanSpec, NamespaceSpec
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import check_ipvlan
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import master_name
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
+
+
+def build_specs(params, world):
+    netns, ipvlan = check_ipvlan(params, netns_param='netns')
+    ipvlan = IpvlanSpec(present=params['state'] == 'present', recreate=params['recreate'],
+                        allow_port_change=params['allow_port_change'], **ipvlan)
+    return [NamespaceSpec(netns, ipvlans=(ipvlan,))]
+
+
+def returns(world, params):
+    link = world.get(params['netns']).links.get(params['name'])
+    if link is None or link.kind != 'ipvlan':
+        return {'link': {}}
+    return {'link': {
+        'ifindex': link.ifindex, 'netns': params['netns'], 'mode': link.ipvlan_mode, 'flags': link.ipvlan_flags,
+        'master': master_name(world, link), 'master_netns': link.master_netns, 'mtu': link.mtu,
+        'state': 'up' if link.up else 'down',
+    }}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            allow_port_change=dict(type='bool', default=False),
+            recreate=dict(type='bool', default=False),
+            **NETNS,
+            **ipvlan_options()
+        ),
+        required_if=[('state', 'present', ['master'])],
+        supports_check_mode=True,
+    )
+    run_module(module, build_specs, returns)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,114 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.ipvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: link
+short_description: Set the admin state and MTU of an existing link in a network namespace
+version_added: 0.1.0
+description:
+  - Brings an existing link up or down and sets its MTU, in the root namespace or in a named one.
+  - Works for any link, C(lo) included. It never creates or deletes links; use M(linuxnet.ipvlan.ipvlan) for that.
+  - Taking a link down makes the kernel flush its IPv6 addresses and the routes through it.
+extends_documentation_fragment:
+  - linuxnet.ipvlan._attributes
+  - linuxnet.ipvlan._pyroute2
+options:
+  name:
+    description: Name of the link (at most 15 bytes).
+    type: str
+    required: true
+  netns:
+    description:
+      - Named network namespace the link is in. Omit for the namespace the module runs in.
+      - The namespace must exist; this module never creates one.
+    type: str
+  state:
+    description: Admin state. Omit to leave it as it is.
+    type: str
+    choices: [up, down]
+  mtu:
+    description:
+      - MTU in bytes. Omit to leave it as it is.
+      - Must be within the link's range as the kernel reports it (for an ipvlan slave, at most the master's MTU).
+    type: int
+seealso:
+  - module: linuxnet.ipvlan.ipvlan
+  - module: linuxnet.ipvlan.facts
+author:
+  - linuxnet.ipvlan contributors
+"""
+
+EXAMPLES = r"""
+- name: Bring lo up in ns0 (ip -n ns0 link set dev lo up)
+  linuxnet.ipvlan.link:
+    name: lo
+    netns: ns0
+    state: up
+
+- name: Set the MTU of the HOWTO's slave
+  linuxnet.ipvlan.link:
+    name: ipvl0
+    netns: ns0
+    mtu: 1400
+    state: up
+"""
+
+RETURN = r"""
+link:
+  description: The link after the task (predicted in check mode).
+  returned: success
+  type: dict
+  sample: {"ifindex": 2, "kind": "ipvlan", "state": "up", "mtu": 1400, "mac": "52:54:00:00:01:01"}
+actions:
+  description: The plan, one line per change.
+  returned: success
+  type: list
+  elements: str
+  sample: [set lo in namespace ns0 up]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, admin_up
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
+    LinkSpec,
+    NamespaceSpec,
+    check_ifname,
+    check_mtu,
+    check_netns_name,
+)
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import link_view
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
+
+
+def build_specs(params, world):
+    link = LinkSpec(check_ifname(params['name'], 'name'), up=admin_up(params['state']),
+                    mtu=check_mtu(params['mtu'], 'mtu'))
+    return [NamespaceSpec(check_netns_name(params['netns'], 'netns'), links=(link,))]
+
+
+def returns(world, params):
+    namespace = world.get(params['netns'])
+    return {'link': link_view(world, namespace.links[params['name']])}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type='str', required=True),
+            state=dict(type='str', choices=['up', 'down']),
+            mtu=dict(type='int'),
+            **NETNS
+        ),
+        supports_check_mode=True,
+    )
+    run_module(module, build_specs, returns)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,115 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.ipvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: netns
+short_description: Create and remove named network namespaces
+version_added: 0.1.0
+description:
+  - Creates or removes a named network namespace, the same kind C(ip netns add) creates (a bind mount under C(/run/netns)).
+  - Names match exactly; a namespace is never mistaken for another whose name contains it.
+  - Check mode on a namespace that already exists reports no change.
+  - Creation runs in the module's own thread (no helper process) and never creates a namespace by accident on a read.
+extends_documentation_fragment:
+  - linuxnet.ipvlan._attributes
+  - linuxnet.ipvlan._pyroute2
+options:
+  name:
+    description:
+      - Name of the namespace, as used by C(ip netns).
+      - Must not be empty, C(.) or C(..), nor contain C(/), NUL or whitespace, and must fit in a file name (255 bytes).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) creates the namespace when it is missing.
+      - V(absent) removes it. Processes still running in it keep the kernel namespace alive after its name is gone;
+        the module then warns and returns their PIDs in RV(netns.held_by).
+    type: str
+    choices: [present, absent]
+    default: present
+seealso:
+  - module: linuxnet.ipvlan.ipvlan
+  - module: linuxnet.ipvlan.topology
+author:
+  - linuxnet.ipvlan contributors
+"""
+
+EXAMPLES = r"""
+- name: Create the namespaces of the ipvlan HOWTO (ip netns add ns0; ip netns add ns1)
+  linuxnet.ipvlan.netns:
+    name: "{{ item }}"
+  loop: [ns0, ns1]
+
+- name: Remove a namespace
+  linuxnet.ipvlan.netns:
+    name: ns1
+    state: absent
+"""
+
+RETURN = r"""
+netns:
+  description: The namespace after the task (predicted in check mode).
+  returned: success
+  type: dict
+  contains:
+    name:
+      description: Its name.
+      type: str
+      sample: ns0
+    exists:
+      description: Whether it exists.
+      type: bool
+      sample: true
+    held_by:
+      description: PIDs of processes still inside a namespace that was removed (or would be, in check mode).
+      type: list
+      elements: int
+      sample: []
+actions:
+  description: The plan, one line per change (empty when nothing changes).
+  returned: success
+  type: list
+  elements: str
+  sample: [create namespace ns0]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import NamespaceSpec, check_netns_name
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._netns import pids_in_netns
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type='str', required=True),
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+        ),
+        supports_check_mode=True,
+    )
+    held_by = []
+
+    def build_specs(params, world):
+        name = check_netns_name(params['name'], 'name')
+        if params['state'] == 'absent':
+            held_by.extend(pids_in_netns(name))
+        return [NamespaceSpec(name, ensure=params['state'])]
+
+    def returns(world, params):
+        if held_by:
+            module.warn('namespace %s is still used by processes %s: the kernel keeps it until they exit'
+                        % (params['name'], ', '.join(map(str, held_by))))
+        return {'netns': {'name': params['name'], 'exists': world.get(params['name']).exists, 'held_by': held_by}}
+
+    run_module(module, build_specs, returns)
+
+
+if __name__ == '__main__':
+    main()

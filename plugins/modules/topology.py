@@ -1,0 +1,298 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) linuxnet.ipvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: topology
+short_description: Converge a host's namespaces, ipvlan slaves, addresses and routes in one task
+version_added: 0.1.0
+description:
+  - Declares the whole multi-namespace setup of the kernel's ipvlan HOWTO for one host, and converges it in one module
+    run: one pyroute2 import, each namespace entered once, one plan for everything.
+  - It uses the same planner and applier as the single-object modules; check mode and diff behave the same,
+    and the diff is grouped by namespace.
+  - In a declared namespace, C(lo) is brought up (with 127.0.0.1, as in the HOWTO), each ipvlan slave's addresses
+    are exactly the ones listed (IPv6 link-local excepted), and the user routes are exactly the ones listed.
+  - B(Management marker.) Every namespace and ipvlan slave this module manages is marked: the slave's interface
+    alias (C(ip link set DEV alias ...), IFLA_IFALIAS), and the alias of C(lo) inside a managed namespace, are set to
+    V(managed-by=linuxnet.ipvlan). With O(purge=true), marked namespaces and marked ipvlan slaves that are no longer
+    declared are removed. Nothing without the marker is ever removed by purge.
+extends_documentation_fragment:
+  - linuxnet.ipvlan._attributes
+  - linuxnet.ipvlan._pyroute2
+options:
+  namespaces:
+    description: The namespaces of the host.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: Namespace name.
+        type: str
+        required: true
+      state:
+        description: V(absent) removes the namespace (marked or not); everything else in the entry is then ignored.
+        type: str
+        choices: [present, absent]
+        default: present
+      lo:
+        description: Bring C(lo) up with 127.0.0.1/8 (the HOWTO's steps (d)(3) and (d)(4)).
+        type: bool
+        default: true
+      ipvlans:
+        description: ipvlan slaves that live in this namespace.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          name:
+            description: Slave name (at most 15 bytes).
+            type: str
+            required: true
+          master:
+            description: The master device.
+            type: str
+            required: true
+          master_netns:
+            description: Namespace of the master; omit for the module's own.
+            type: str
+          mode:
+            description: ipvlan mode; all slaves of one master must agree.
+            type: str
+            choices: [l2, l3, l3s]
+            default: l3
+          flags:
+            description: ipvlan port flag; all slaves of one master must agree.
+            type: str
+            choices: [bridge, private, vepa]
+            default: bridge
+          mtu:
+            description: MTU; omit to follow the master.
+            type: int
+          admin_state:
+            description: Admin state.
+            type: str
+            choices: [up, down]
+            default: up
+          addresses:
+            description: The slave's addresses in CIDR notation, exactly.
+            type: list
+            elements: str
+            default: []
+          nodad:
+            description: Add IPv6 addresses without duplicate address detection.
+            type: bool
+            default: false
+      routes:
+        description: The namespace's routes, exactly. Same options as M(linuxnet.ipvlan.route).
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          dst:
+            description: V(default) or a network in CIDR notation.
+            type: str
+            required: true
+          gateway:
+            description: Next hop.
+            type: str
+          dev:
+            description: Output device.
+            type: str
+          family:
+            description: Family of V(default) without gateway.
+            type: str
+            choices: [ipv4, ipv6]
+          metric:
+            description: Metric.
+            type: int
+          table:
+            description: Routing table.
+            type: str
+          scope:
+            description: IPv4 scope.
+            type: str
+            choices: [universe, link, host]
+          onlink:
+            description: Use the gateway even if no connected prefix covers it.
+            type: bool
+            default: false
+  purge:
+    description: Remove marked namespaces and marked ipvlan slaves that are not declared.
+    type: bool
+    default: false
+  allow_port_change:
+    description: Allow changing the mode or flags of a master that has slaves not declared with that mode.
+    type: bool
+    default: false
+seealso:
+  - module: linuxnet.ipvlan.ipvlan
+  - module: linuxnet.ipvlan.facts
+author:
+  - linuxnet.ipvlan contributors
+"""
+
+EXAMPLES = r"""
+- name: The HOWTO's example configuration, section 6
+  linuxnet.ipvlan.topology:
+    namespaces:
+      - name: ns0
+        ipvlans:
+          - {name: ipvl0, master: eth0, mode: l2, addresses: [198.51.100.11/24]}
+        routes:
+          - {dst: default, gateway: 198.51.100.1}
+      - name: ns1
+        ipvlans:
+          - {name: ipvl1, master: eth0, mode: l2, addresses: [198.51.100.12/24]}
+        routes:
+          - {dst: default, gateway: 198.51.100.1}
+
+- name: Only ns0 now; remove the other namespaces this collection made
+  linuxnet.ipvlan.topology:
+    namespaces:
+      - name: ns0
+        ipvlans:
+          - {name: ipvl0, master: eth0, mode: l2, addresses: [198.51.100.11/24]}
+    purge: true
+"""
+
+RETURN = r"""
+namespaces:
+  description: Each declared namespace after the task (predicted in check mode), shaped as in M(linuxnet.ipvlan.facts).
+  returned: success
+  type: dict
+  sample:
+    ns0:
+      exists: true
+      links:
+        ipvl0: {kind: ipvlan, state: up, mtu: 1500, addresses: [198.51.100.11/24],
+                ipvlan: {mode: l2, flags: bridge, master: eth0}}
+      routes:
+        - {dst: default, gateway: 198.51.100.1, dev: ipvl0}
+actions:
+  description: The plan, one line per change.
+  returned: success
+  type: list
+  elements: str
+  sample: [create namespace ns0, "create ipvlan ipvl0 on eth0 (the root namespace), mode l2 bridge in namespace ns0"]
+"""
+
+import ipaddress
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import ipvlan_options, route_options
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
+    MANAGED_ALIAS,
+    ROOT,
+    AddressesSpec,
+    IpvlanSpec,
+    LinkSpec,
+    NamespaceSpec,
+    RouteSpec,
+    build_route,
+    check_ipvlan,
+    check_netns_name,
+    parse_cidr,
+)
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import namespace_view
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
+
+LOOPBACK = ipaddress.ip_interface('127.0.0.1/8')
+
+
+def namespace_spec(entry, prefix, allow_port_change):
+    name = check_netns_name(entry['name'], prefix + 'name')
+    if entry['state'] == 'absent':
+        return NamespaceSpec(name, ensure='absent')
+    ipvlans, addresses = [], []
+    for index, item in enumerate(entry['ipvlans']):
+        item_prefix = '%sipvlans[%d].' % (prefix, index)
+        _, fields = check_ipvlan(dict(item, netns=name), prefix=item_prefix)
+        ipvlans.append(IpvlanSpec(mark_managed=True, allow_port_change=allow_port_change, **fields))
+        ips = tuple(parse_cidr(value, item_prefix + 'addresses') for value in item['addresses'])
+        addresses.append(AddressesSpec(fields['name'], ips, purge=True, nodad=item['nodad']))
+    _no_duplicates([i.name for i in ipvlans], prefix + 'ipvlans')
+    # lo carries the namespace's marker, so purge can tell our namespaces from others.
+    links = [LinkSpec('lo', up=True if entry['lo'] else None, alias=MANAGED_ALIAS)]
+    if entry['lo']:
+        addresses.append(AddressesSpec('lo', (LOOPBACK,)))
+    routes = [RouteSpec(build_route(route, prefix='%sroutes[%d].' % (prefix, index))[0])
+              for index, route in enumerate(entry['routes'])]
+    return NamespaceSpec(name, ensure='present', ipvlans=tuple(ipvlans), links=tuple(links),
+                         addresses=tuple(addresses), routes=tuple(routes), purge_routes=True)
+
+
+def _no_duplicates(names, param):
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise TaskError('%s: %s is declared twice' % (param, name))
+        seen.add(name)
+
+
+def purge_specs(world, specs):
+    """Specs removing what carries our marker but is no longer declared."""
+    declared = {spec.name: spec for spec in specs}
+    extra = []
+    for namespace in world.all():
+        spec = declared.get(namespace.name)
+        if spec is not None and spec.ensure == 'absent':
+            continue
+        lo = namespace.links.get('lo')
+        if spec is None and namespace.name is not ROOT:
+            if lo is not None and lo.managed:
+                extra.append(NamespaceSpec(namespace.name, ensure='absent'))
+            continue
+        wanted = {i.name for i in spec.ipvlans} if spec else set()
+        stale = tuple(IpvlanSpec(link.name, present=False) for link in namespace.links.values()
+                      if link.kind == 'ipvlan' and link.managed and link.name not in wanted)
+        if stale:
+            extra.append(NamespaceSpec(namespace.name, ipvlans=stale))
+    return extra
+
+
+def main():
+    ipvlan = ipvlan_options()
+    ipvlan['master']['required'] = True
+    ipvlan['admin_state']['default'] = 'up'
+    ipvlan.update(addresses=dict(type='list', elements='str', default=[]), nodad=dict(type='bool', default=False))
+    module = AnsibleModule(
+        argument_spec=dict(
+            namespaces=dict(type='list', elements='dict', required=True, options=dict(
+                name=dict(type='str', required=True),
+                state=dict(type='str', choices=['present', 'absent'], default='present'),
+                lo=dict(type='bool', default=True),
+                ipvlans=dict(type='list', elements='dict', default=[], options=ipvlan),
+                routes=dict(type='list', elements='dict', default=[], options=route_options()),
+            )),
+            purge=dict(type='bool', default=False),
+            allow_port_change=dict(type='bool', default=False),
+        ),
+        supports_check_mode=True,
+    )
+
+    def build_specs(params, world):
+        specs = [namespace_spec(entry, 'namespaces[%d].' % index, params['allow_port_change'])
+                 for index, entry in enumerate(params['namespaces'])]
+        _no_duplicates([spec.name for spec in specs], 'namespaces')
+        if params['purge']:
+            specs += purge_specs(world, specs)
+        return specs
+
+    def returns(world, params):
+        return {'namespaces': {entry['name']: dict(exists=world.get(entry['name']).exists,
+                                                   **namespace_view(world, world.get(entry['name'])))
+                               for entry in params['namespaces']}}
+
+    run_module(module, build_specs, returns)
+
+
+if __name__ == '__main__':
+    main()
