@@ -59,8 +59,6 @@ def explain(exc, action):
     parts = ['%s failed: %s' % (action.describe(), text)]
     if kernel and kernel.lower() not in text.lower():
         parts.append('(kernel: %s)' % kernel)
-    if code == errno.EPERM:
-        parts.append('- %s' % hint)
-    elif hint:
+    if hint:
         parts.append('- %s' % hint)
     return TaskError(' '.join(parts) + ' [errno %s]' % code, errno=code)

@@ -12,7 +12,7 @@ with the specs.  Nothing here talks to the kernel, so it is unit-tested as is.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Optional, Tuple
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
@@ -266,7 +266,6 @@ class AddressesSpec:
 class RouteSpec:
     route: Route
     present: bool = True
-    metric_given: bool = True
 
 
 @dataclass(frozen=True)
@@ -287,8 +286,10 @@ class NamespaceSpec:
 
 
 def build_route(params, prefix=''):
-    """A Route from module-style parameters (dst, gateway, dev, metric, table, scope, onlink)."""
-    p = lambda name: '%s%s' % (prefix, name)  # noqa: E731  (parameter names for messages)
+    """A Route from module-style parameters (dst, gateway, dev, family, metric, table, scope, onlink)."""
+    def p(name):  # the parameter's name as the user wrote it, for messages
+        return prefix + name
+
     gateway = parse_ip(params['gateway'], p('gateway')) if params.get('gateway') else None
     family = gateway.version if gateway is not None else params.get('family')
     if family in ('ipv4', 'ipv6'):
@@ -305,7 +306,6 @@ def build_route(params, prefix=''):
     if gateway is not None and gateway.version == 6 and gateway.is_link_local and dev is None:
         raise TaskError('%s: link-local gateway %s needs dev' % (p('gateway'), gateway))
     metric = params.get('metric')
-    metric_given = metric is not None
     if metric is None:
         metric = IPV6_DEFAULT_METRIC if dst.version == 6 else 0
     elif not 0 <= metric < 2 ** 32:
@@ -319,11 +319,8 @@ def build_route(params, prefix=''):
     route = Route(dst=dst, gateway=gateway, dev=dev, metric=metric,
                   table=parse_table(params.get('table'), p('table')),
                   scope=SCOPES[scope], onlink=bool(params.get('onlink')))
-    return route, metric_given
+    return route
 
-
-def with_metric(route, metric):
-    return replace(route, metric=metric)
 
 
 def check_ipvlan(params, netns_param='netns', prefix=''):

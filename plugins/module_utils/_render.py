@@ -73,12 +73,16 @@ def _address_order(text):
     return (':' in text, text)
 
 
+def routes_view(namespace):
+    return [route_view(r) for r in sorted(namespace.routes, key=lambda r: r.render())]
+
+
 def namespace_view(world, namespace):
     """Everything in one namespace: what the facts module returns per namespace."""
     return {
         'links': {name: link_view(world, link, addresses_of(namespace, name))
                   for name, link in sorted(namespace.links.items())},
-        'routes': [route_view(r) for r in sorted(namespace.routes, key=lambda r: r.render())],
+        'routes': routes_view(namespace),
     }
 
 

@@ -117,19 +117,17 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     build_route,
     check_netns_name,
 )
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import namespace_view
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import routes_view
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
 
 
 def build_specs(params, world):
-    route, metric_given = build_route(params)
-    wanted = RouteSpec(route, present=params['state'] == 'present', metric_given=metric_given)
+    wanted = RouteSpec(build_route(params), present=params['state'] == 'present')
     return [NamespaceSpec(check_netns_name(params['netns'], 'netns'), routes=(wanted,))]
 
 
 def returns(world, params):
-    namespace = world.get(params['netns'])
-    return {'routes': namespace_view(world, namespace)['routes']}
+    return {'routes': routes_view(world.get(params['netns']))}
 
 
 def main():

@@ -223,7 +223,7 @@ def namespace_spec(entry, prefix, allow_port_change):
     links = [LinkSpec('lo', up=True if entry['lo'] else None, alias=MANAGED_ALIAS)]
     if entry['lo']:
         addresses.append(AddressesSpec('lo', (LOOPBACK,)))
-    routes = [RouteSpec(build_route(route, prefix='%sroutes[%d].' % (prefix, index))[0])
+    routes = [RouteSpec(build_route(route, prefix='%sroutes[%d].' % (prefix, index)))
               for index, route in enumerate(entry['routes'])]
     return NamespaceSpec(name, ensure='present', ipvlans=tuple(ipvlans), links=tuple(links),
                          addresses=tuple(addresses), routes=tuple(routes), purge_routes=True)
