@@ -322,7 +322,6 @@ def build_route(params, prefix=''):
     return route
 
 
-
 def check_ipvlan(params, netns_param='netns', prefix=''):
     """Validate one ipvlan's parameters: (slave namespace, IpvlanSpec keyword arguments)."""
     name = check_ifname(params['name'], prefix + 'name')

@@ -139,4 +139,3 @@ class Session:
                 raise
             except (NetlinkError, OSError) as exc:
                 raise explain(exc, action)
-

@@ -49,7 +49,7 @@ options:
 seealso:
   - module: linuxnet.ipvlan.route
 author:
-  - linuxnet.ipvlan contributors
+  - linuxnet.ipvlan developers (@linuxnet)
 """
 
 EXAMPLES = r"""

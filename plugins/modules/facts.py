@@ -20,7 +20,7 @@ extends_documentation_fragment:
 options:
   netns:
     description: Names of the namespaces to read. Omit to read all of them. A listed namespace that does not exist
-      is reported with RV(ansible_facts.linuxnet_ipvlan.namespaces.exists=false).
+      is reported as not existing.
     type: list
     elements: str
   include_root:
@@ -30,7 +30,7 @@ options:
 seealso:
   - module: linuxnet.ipvlan.topology
 author:
-  - linuxnet.ipvlan contributors
+  - linuxnet.ipvlan developers (@linuxnet)
 """
 
 EXAMPLES = r"""

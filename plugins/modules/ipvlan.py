@@ -76,7 +76,7 @@ seealso:
     description: The kernel's documentation of ipvlan modes and flags.
     link: https://docs.kernel.org/networking/ipvlan.html
 author:
-  - linuxnet.ipvlan contributors
+  - linuxnet.ipvlan developers (@linuxnet)
 """
 
 EXAMPLES = r"""
@@ -177,7 +177,7 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, admin_up, ipvlan_options
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, ipvlan_options
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import IpvlanSpec, NamespaceSpec
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import check_ipvlan
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import master_name

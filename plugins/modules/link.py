@@ -40,7 +40,7 @@ seealso:
   - module: linuxnet.ipvlan.ipvlan
   - module: linuxnet.ipvlan.facts
 author:
-  - linuxnet.ipvlan contributors
+  - linuxnet.ipvlan developers (@linuxnet)
 """
 
 EXAMPLES = r"""

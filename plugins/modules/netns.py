@@ -37,7 +37,7 @@ seealso:
   - module: linuxnet.ipvlan.ipvlan
   - module: linuxnet.ipvlan.topology
 author:
-  - linuxnet.ipvlan contributors
+  - linuxnet.ipvlan developers (@linuxnet)
 """
 
 EXAMPLES = r"""

@@ -64,7 +64,7 @@ options:
 seealso:
   - module: linuxnet.ipvlan.address
 author:
-  - linuxnet.ipvlan contributors
+  - linuxnet.ipvlan developers (@linuxnet)
 """
 
 EXAMPLES = r"""

@@ -12,12 +12,12 @@ short_description: Converge a host's namespaces, ipvlan slaves, addresses and ro
 version_added: 0.1.0
 description:
   - Declares the whole multi-namespace setup of the kernel's ipvlan HOWTO for one host, and converges it in one module
-    run: one pyroute2 import, each namespace entered once, one plan for everything.
+    run, with one pyroute2 import, each namespace entered once and one plan for everything.
   - It uses the same planner and applier as the single-object modules; check mode and diff behave the same,
     and the diff is grouped by namespace.
   - In a declared namespace, C(lo) is brought up (with 127.0.0.1, as in the HOWTO), each ipvlan slave's addresses
     are exactly the ones listed (IPv6 link-local excepted), and the user routes are exactly the ones listed.
-  - B(Management marker.) Every namespace and ipvlan slave this module manages is marked: the slave's interface
+  - B(Management marker.) Every namespace and ipvlan slave this module manages is marked. The slave's interface
     alias (C(ip link set DEV alias ...), IFLA_IFALIAS), and the alias of C(lo) inside a managed namespace, are set to
     V(managed-by=linuxnet.ipvlan). With O(purge=true), marked namespaces and marked ipvlan slaves that are no longer
     declared are removed. Nothing without the marker is ever removed by purge.
@@ -134,7 +134,7 @@ seealso:
   - module: linuxnet.ipvlan.ipvlan
   - module: linuxnet.ipvlan.facts
 author:
-  - linuxnet.ipvlan contributors
+  - linuxnet.ipvlan developers (@linuxnet)
 """
 
 EXAMPLES = r"""
@@ -214,7 +214,7 @@ def namespace_spec(entry, prefix, allow_port_change):
     ipvlans, addresses = [], []
     for index, item in enumerate(entry['ipvlans']):
         item_prefix = '%sipvlans[%d].' % (prefix, index)
-        _, fields = check_ipvlan(dict(item, netns=name), prefix=item_prefix)
+        fields = check_ipvlan(dict(item, netns=name), prefix=item_prefix)[1]
         ipvlans.append(IpvlanSpec(mark_managed=True, allow_port_change=allow_port_change, **fields))
         ips = tuple(parse_cidr(value, item_prefix + 'addresses') for value in item['addresses'])
         addresses.append(AddressesSpec(fields['name'], ips, purge=True, nodad=item['nodad']))
