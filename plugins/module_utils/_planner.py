@@ -10,8 +10,12 @@ copy of the world as soon as it is planned (``predict``), so later steps see
 earlier ones (an address goes on the ipvlan planned just before) and the copy
 ends as the after-state that diff mode renders.
 
-Phases run over all specs in kernel order: namespaces, links, addresses,
-routes, removals.  Links come up before addresses and routes: a route's
+Phases run over all specs in kernel order: namespaces, removals (namespaces,
+then ipvlan slaves), ipvlans, links, addresses, routes.  What goes, goes
+first: a slave being removed (or the namespace holding it) still holds its
+addresses on the master's port and its share of the port's mode, so a slave
+declared instead could otherwise neither take those addresses (EADDRINUSE)
+nor another mode.  Links come up before addresses and routes: a route's
 gateway must be reachable through an up link.
 """
 
@@ -67,8 +71,8 @@ class Scope:
 
 def plan(specs, world):
     planner = _Planner(world)
-    for phase in (planner.namespaces, planner.ipvlans, planner.links, planner.addresses,
-                  planner.routes, planner.removals):
+    for phase in (planner.namespaces, planner.removals, planner.ipvlan_removals, planner.ipvlans,
+                  planner.links, planner.addresses, planner.routes):
         for spec in specs:
             phase(spec)
     return Plan(planner.actions, world, planner.after, planner.scope)
@@ -104,17 +108,23 @@ class _Planner:
             raise TaskError('netns: namespace %s does not exist; create it first '
                             '(linuxnet.ipvlan.netns)' % spec.name)
 
-    # --- phase 2: ipvlan links -----------------------------------------------------
+    # --- phase 2: ipvlan links, removals first ---------------------------------------
+
+    def ipvlan_removals(self, spec):
+        if spec.ensure == 'absent':
+            return
+        for ipvlan in spec.ipvlans:
+            if not ipvlan.present:
+                self.show(spec.name).links.add(ipvlan.name)
+                self._ipvlan_absent(spec.name, ipvlan)
 
     def ipvlans(self, spec):
         if spec.ensure == 'absent':
             return
         for ipvlan in spec.ipvlans:
-            self.show(spec.name).links.add(ipvlan.name)
             if ipvlan.present:
+                self.show(spec.name).links.add(ipvlan.name)
                 self._ipvlan_present(spec.name, ipvlan)
-            else:
-                self._ipvlan_absent(spec.name, ipvlan)
 
     def _ipvlan_absent(self, netns, ipvlan):
         link = self.after.get(netns).links.get(ipvlan.name)
@@ -310,7 +320,7 @@ class _Planner:
                 if current.key not in keys:
                     self.emit(DeleteRoute(spec.name, route=current))
 
-    # --- phase 6: removals -----------------------------------------------------------
+    # --- namespace removals: right after phase 1, before anything is created ------
 
     def removals(self, spec):
         if spec.ensure == 'absent' and spec.name is not ROOT and self.after.get(spec.name).exists:
