@@ -201,7 +201,8 @@ def test_mode_change_without_siblings_is_done_in_place(mode: str, flags: str) ->
 def test_mode_change_with_a_sibling_fails_naming_it(world: World, sibling: str) -> None:
     with pytest.raises(TaskError) as exc:
         ipvlan_plan(world, IpvlanSpec('ipvl0', master='eth0', mode='l2'))
-    assert exc.value.msg.startswith('mode: ipvl0 asks for mode l2 bridge, but its master eth0 already runs mode l3 bridge')
+    assert exc.value.msg.startswith(
+        'mode: ipvl0 asks for mode l2 bridge, but its master eth0 already runs mode l3 bridge')
     assert sibling in exc.value.msg
     assert 'allow_port_change' in exc.value.msg
 
@@ -217,7 +218,8 @@ def test_allow_port_change_changes_every_sibling() -> None:
     the_plan = ipvlan_plan(world, IpvlanSpec('ipvl0', master='eth0', mode='l2', allow_port_change=True))
     assert the_plan.actions == [SetIpvlanPort('ns0', name='ipvl0', mode='l2', flags='bridge', port=(ROOT, 2),
                                               siblings=(('ns1', 'ipvl1'),))]
-    assert the_plan.describe() == ['set ipvlan port of ipvl0 in namespace ns0 to mode l2 bridge (shared with ns1/ipvl1)']
+    assert the_plan.describe() == [
+        'set ipvlan port of ipvl0 in namespace ns0 to mode l2 bridge (shared with ns1/ipvl1)']
     assert the_plan.after.get('ns1').links['ipvl1'].ipvlan_mode == 'l2'
     # The diff shows the sibling that changes with it.
     before, after = diff(the_plan)
@@ -373,7 +375,8 @@ def test_absent_when_already_gone() -> None:
 
 
 def test_absent_leaves_other_kinds_alone() -> None:
-    with pytest.raises(TaskError, match=r'^name: ipvl0 in namespace ns0 is a veth link, not an ipvlan; it is left alone'):
+    with pytest.raises(TaskError, match=r'^name: ipvl0 in namespace ns0 is a veth link, not an ipvlan; '
+                                        r'it is left alone'):
         ipvlan_plan(host(ns0=[VETH]), IpvlanSpec('ipvl0', present=False))
 
 
