@@ -309,6 +309,9 @@ class _Planner:
                 continue
             if same_key and _satisfies(same_key[0], route):
                 continue
+            if route.dev and not namespace.links[route.dev].up:
+                raise TaskError('dev: %s in %s is down; the kernel refuses a route through a link that is down '
+                                '(ENETDOWN): bring it up first' % (route.dev, netns_label(spec.name)))
             _check_gateway(namespace, route, spec.name)
             if same_key:
                 self.emit(ReplaceRoute(spec.name, old=same_key[0], route=route))
