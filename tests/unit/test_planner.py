@@ -503,11 +503,14 @@ def test_gateway_reachable_via_link_brought_up_in_the_same_plan() -> None:
     assert [type(a) for a in the_plan.actions] == [SetLink, AddRoute]
 
 
-def test_route_flushed_by_link_down_is_added_back_only_if_reachable() -> None:
-    # Down flushes the route; with the link down its gateway is no longer reachable.
-    spec = NamespaceSpec('ns0', links=(LinkSpec('eth0', up=False),),
-                         routes=(RouteSpec(Route(DEFAULT4, GW, dev='eth0')),))
-    with pytest.raises(TaskError, match='^gateway: 198.51.100.1 is not reachable'):
+@pytest.mark.parametrize('wanted, message', [
+    (Route(DEFAULT4, GW, dev='eth0'), '^dev: eth0 in namespace ns0 is down'),
+    (Route(DEFAULT4, GW), '^gateway: 198.51.100.1 is not reachable'),
+], ids=['with-dev', 'without-dev'])
+def test_route_flushed_by_link_down_cannot_be_added_back(wanted: Route, message: str) -> None:
+    # Down flushes the route; the kernel would refuse it again through the down link.
+    spec = NamespaceSpec('ns0', links=(LinkSpec('eth0', up=False),), routes=(RouteSpec(wanted),))
+    with pytest.raises(TaskError, match=message):
         plan([spec], world(routed(Route(DEFAULT4, GW, dev='eth0'))))
 
 
@@ -534,3 +537,26 @@ def test_routes_in_a_namespace_created_by_the_same_plan() -> None:
     the_plan = plan([spec], world(namespace(ROOT)))
     assert [type(a) for a in the_plan.actions] == [CreateNetns, SetLink, AddRoute]
     assert diff(the_plan)[0] == {'ns0': {'state': 'absent'}}
+
+
+@pytest.mark.parametrize('route', [
+    Route(net('203.0.113.0/24'), dev='eth0', scope=SCOPES['link']),
+    Route(DEFAULT4, addr('203.0.113.1'), dev='eth0', onlink=True),
+    Route(net('2001:db8:5::/64'), dev='eth0', metric=1024),
+], ids=['v4-dev-route', 'v4-onlink', 'v6-dev-route'])
+def test_route_through_a_down_link_fails(route: Route) -> None:
+    # The kernel refuses a nexthop device that is down (ENETDOWN, "Nexthop device is not up").
+    with pytest.raises(TaskError, match=r'^dev: eth0 in namespace ns0 is down'):
+        routes_plan(routed(link_up=False), present(route))
+
+
+def test_route_through_a_link_taken_down_in_the_same_plan_fails() -> None:
+    spec = NamespaceSpec('ns0', links=(LinkSpec('eth0', up=False),),
+                         routes=(RouteSpec(Route(net('203.0.113.0/24'), dev='eth0', scope=SCOPES['link'])),))
+    with pytest.raises(TaskError, match=r'^dev: eth0 in namespace ns0 is down'):
+        plan([spec], world(routed()))
+
+
+def test_route_absent_through_a_down_link_is_fine() -> None:
+    route = Route(net('203.0.113.0/24'), dev='eth0', scope=SCOPES['link'])
+    assert routes_plan(routed(link_up=False), absent(route)).actions == []
