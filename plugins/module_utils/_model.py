@@ -169,7 +169,13 @@ def check_ifname(value, param):
     return value
 
 
-def check_mtu(value, param, low=68, high=65535):
+# The kernel's own bound: dev->mtu is an int.  Links report their real range
+# (IFLA_MIN_MTU/IFLA_MAX_MTU) and the planner checks it; lo reports none and
+# defaults to 65536, so no Ethernet-sized upper bound here.
+MTU_MAX = 2 ** 31 - 1
+
+
+def check_mtu(value, param, low=68, high=MTU_MAX):
     if value is None:
         return None
     if not low <= value <= high:

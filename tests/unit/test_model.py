@@ -103,13 +103,13 @@ def test_check_ifname_accepts(value: str) -> None:
 
 # --- mtu -------------------------------------------------------------------------
 
-@pytest.mark.parametrize('value', [0, 67, 65536, -1])
+@pytest.mark.parametrize('value', [0, 67, 2 ** 31, -1])
 def test_check_mtu_rejects(value: int) -> None:
-    with pytest.raises(TaskError, match=r'^mtu: mtu %d is out of range \(68 to 65535\)' % value):
+    with pytest.raises(TaskError, match=r'^mtu: mtu %d is out of range \(68 to 2147483647\)' % value):
         check_mtu(value, 'mtu')
 
 
-@pytest.mark.parametrize('value', [None, 68, 1500, 9000, 65535])
+@pytest.mark.parametrize('value', [None, 68, 1500, 9000, 65535, 65536])
 def test_check_mtu_accepts(value: t.Optional[int]) -> None:
     assert check_mtu(value, 'mtu') == value
 
