@@ -69,6 +69,9 @@ class Address:
     scope: int = 0
     tentative: bool = False
     dadfailed: bool = False
+    # IPv4: another address of the same subnet came first (the primary); deleting
+    # the primary deletes this one too (promote_secondaries=0, the default).
+    secondary: bool = False
 
     @property
     def link_local(self):

@@ -272,22 +272,38 @@ class _Planner:
             if wanted.present:
                 self._addresses_present(spec.name, wanted, current)
             else:
-                for address in current:
-                    if any(address.ip.ip == ip.ip for ip in wanted.addresses):
-                        self.emit(DeleteAddress(spec.name, dev=wanted.dev, ip=address.ip))
+                doomed = [a for a in current if any(a.ip.ip == ip.ip for ip in wanted.addresses)]
+                for ip in self._delete_addresses(spec.name, current, doomed):
+                    self.emit(AddAddress(spec.name, dev=wanted.dev, ip=ip))
 
     def _addresses_present(self, netns, wanted, current):
-        # Deletions first: deleting a primary IPv4 address also deletes its secondaries.
+        # Deletions first, then additions.
+        doomed = []
         for address in current:
             listed_ips = [ip for ip in wanted.addresses if ip.ip == address.ip.ip]
             prefix_changed = listed_ips and address.ip not in listed_ips
             unlisted = not listed_ips and wanted.purge and not address.link_local
             if prefix_changed or unlisted:
-                self.emit(DeleteAddress(netns, dev=wanted.dev, ip=address.ip))
+                doomed.append(address)
+        put_back = self._delete_addresses(netns, current, doomed)
         present = {a.ip for a in self.after.get(netns).addresses_of(wanted.dev)}
-        for ip in wanted.addresses:
+        for ip in list(wanted.addresses) + [ip for ip in put_back if ip not in wanted.addresses]:
             if ip not in present:
                 self.emit(AddAddress(netns, dev=wanted.dev, ip=ip, nodad=wanted.nodad))
+
+    def _delete_addresses(self, netns, current, doomed):
+        """Delete DOOMED; return the IPs to put back.
+
+        Deleting a primary IPv4 address deletes its secondaries (or promotes one,
+        with promote_secondaries=1): secondaries go first, either way, and those
+        that were to stay are put back afterwards.
+        """
+        primaries = {a.ip.network for a in doomed if a.ip.version == 4 and not a.secondary}
+        kept = [a for a in current if a.secondary and a.ip.network in primaries and a not in doomed]
+        for address in [a for a in current if a.secondary and (a in doomed or a in kept)] + \
+                [a for a in doomed if not a.secondary]:
+            self.emit(DeleteAddress(netns, dev=address.dev, ip=address.ip))
+        return [a.ip for a in kept]
 
     # --- phase 5: routes -------------------------------------------------------------
 

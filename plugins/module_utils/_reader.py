@@ -28,6 +28,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import IPVLAN_FLAGS, IPVLAN_MODES
 
 IFF_UP = 0x1
+IFA_F_SECONDARY = 0x01  # IPv4 only: the same bit is IFA_F_TEMPORARY for IPv6
 IFA_F_DADFAILED = 0x08
 IFA_F_TENTATIVE = 0x40
 RTNH_F_ONLINK = 0x04
@@ -79,6 +80,7 @@ def address_from_msg(msg, names):
         scope=msg['scope'],
         tentative=bool(flags & IFA_F_TENTATIVE),
         dadfailed=bool(flags & IFA_F_DADFAILED),
+        secondary=msg['family'] == socket.AF_INET and bool(flags & IFA_F_SECONDARY),
     )
 
 
