@@ -560,3 +560,57 @@ def test_route_through_a_link_taken_down_in_the_same_plan_fails() -> None:
 def test_route_absent_through_a_down_link_is_fine() -> None:
     route = Route(net('203.0.113.0/24'), dev='eth0', scope=SCOPES['link'])
     assert routes_plan(routed(link_up=False), absent(route)).actions == []
+
+
+# --- IPv4 secondaries: deleting a primary deletes them (promote_secondaries=0, the default) ---
+
+def primary_and_secondary(*extra: Address) -> Namespace:
+    """198.51.100.11/24 came first (primary), 198.51.100.12/24 is its secondary, as the kernel reports them."""
+    return namespace('ns0', lo(), eth0(), addresses=[Address('eth0', ip('198.51.100.11/24')),
+                                                     Address('eth0', ip('198.51.100.12/24'), secondary=True),
+                                                     *extra])
+
+
+SECONDARY_CASES: list[tuple[str, tuple[str, ...], dict[str, t.Any], list[str], list[str]]] = [
+    # Primary first would take the secondary with it, and deleting that then fails (EADDRNOTAVAIL).
+    ('purge-both', ('10.0.0.1/8',), dict(purge=True),
+     ['delete address 198.51.100.12/24 from eth0 in namespace ns0',
+      'delete address 198.51.100.11/24 from eth0 in namespace ns0',
+      'add address 10.0.0.1/8 to eth0 in namespace ns0'], ['10.0.0.1/8']),
+    ('purge-primary-keep-secondary', ('198.51.100.12/24',), dict(purge=True),
+     ['delete address 198.51.100.12/24 from eth0 in namespace ns0',
+      'delete address 198.51.100.11/24 from eth0 in namespace ns0',
+      'add address 198.51.100.12/24 to eth0 in namespace ns0'], ['198.51.100.12/24']),
+    ('primary-prefix-change-keeps-unlisted-secondary', ('198.51.100.11/25',), {},
+     ['delete address 198.51.100.12/24 from eth0 in namespace ns0',
+      'delete address 198.51.100.11/24 from eth0 in namespace ns0',
+      'add address 198.51.100.11/25 to eth0 in namespace ns0',
+      'add address 198.51.100.12/24 to eth0 in namespace ns0'], ['198.51.100.11/25', '198.51.100.12/24']),
+    ('absent-primary-keeps-secondary', ('198.51.100.11/24',), dict(present=False),
+     ['delete address 198.51.100.12/24 from eth0 in namespace ns0',
+      'delete address 198.51.100.11/24 from eth0 in namespace ns0',
+      'add address 198.51.100.12/24 to eth0 in namespace ns0'], ['198.51.100.12/24']),
+    ('absent-secondary-alone', ('198.51.100.12/24',), dict(present=False),
+     ['delete address 198.51.100.12/24 from eth0 in namespace ns0'], ['198.51.100.11/24']),
+    ('purge-secondary-alone', ('198.51.100.11/24',), dict(purge=True),
+     ['delete address 198.51.100.12/24 from eth0 in namespace ns0'], ['198.51.100.11/24']),
+    ('already-as-wanted', ('198.51.100.11/24', '198.51.100.12/24'), dict(purge=True), [],
+     ['198.51.100.11/24', '198.51.100.12/24']),
+]
+
+
+@pytest.mark.parametrize('wanted, options, described, after', [c[1:] for c in SECONDARY_CASES],
+                         ids=[c[0] for c in SECONDARY_CASES])
+def test_ipv4_secondaries(wanted: tuple[str, ...], options: dict[str, t.Any], described: list[str],
+                          after: list[str]) -> None:
+    the_plan = addresses_plan(primary_and_secondary(), *wanted, **options)
+    assert the_plan.describe() == described
+    assert sorted(str(a.ip) for a in the_plan.after.get('ns0').addresses_of('eth0')) == after
+
+
+def test_deleting_a_primary_leaves_other_subnets_alone() -> None:
+    current = primary_and_secondary(Address('eth0', ip('10.0.0.1/8')), Address('eth0', ip('198.51.100.13/25')))
+    the_plan = addresses_plan(current, '198.51.100.11/24', present=False)
+    assert the_plan.describe() == ['delete address 198.51.100.12/24 from eth0 in namespace ns0',
+                                   'delete address 198.51.100.11/24 from eth0 in namespace ns0',
+                                   'add address 198.51.100.12/24 to eth0 in namespace ns0']
