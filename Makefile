@@ -69,8 +69,10 @@ test-host: setup
 sanity: venv
 	bash tests/sanity.sh
 
+# ANSIBLE_HOME: ansible-lint (offline) prepends $$ANSIBLE_HOME/collections, so a stale copy of this
+# collection in ~/.ansible/collections would shadow the checkout.
 lint: venv collection
-	$(VENV)/bin/ansible-lint --profile production
+	ANSIBLE_HOME=$(BUILD)/ansible-lint-home $(VENV)/bin/ansible-lint --profile production
 
 changelog-lint: venv
 	$(VENV)/bin/antsibull-changelog lint
