@@ -166,7 +166,10 @@ def check_ifname(value, param):
     if size >= IFNAMSIZ:
         raise TaskError('%s: interface name %r is %d bytes long; Linux allows at most %d'
                         % (param, value, size, IFNAMSIZ - 1))
-    if value in ('.', '..') or any(c in '/:' or c.isspace() or c == '\0' for c in value):
+    # The kernel's isspace() reads each byte as Latin-1, where 0xA0 is a space: it
+    # refuses any name whose UTF-8 holds that byte (U+00E0, U+0420, ...) with EINVAL.
+    if (value in ('.', '..') or any(c in '/:' or c.isspace() or c == '\0' for c in value)
+            or b'\xa0' in value.encode('utf-8')):
         raise TaskError('%s: interface name %r must not be "." or "..", nor contain "/", ":" or whitespace'
                         % (param, value))
     return value
