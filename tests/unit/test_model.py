@@ -83,12 +83,17 @@ CHECK_IFNAME_BAD: list[tuple[t.Any, str]] = [
     ('eth0\t', 'must not be'),
     ('.', 'must not be'),
     ('..', 'must not be'),
+    # The kernel's isspace() reads bytes as Latin-1: 0xA0 (no-break space) is whitespace to it,
+    # and it is the second byte of U+00E0 and of U+0420 in UTF-8.
+    ('\u00e0', 'must not be'),
+    ('eth\u0420', 'must not be'),
+    ('eth\u00a0', 'must not be'),
 ]
 
 
 @pytest.mark.parametrize('value, message', CHECK_IFNAME_BAD,
                          ids=['empty', 'none', '16-bytes', '16-bytes-utf8', 'slash', 'colon', 'space', 'tab',
-                              'dot', 'dotdot'])
+                              'dot', 'dotdot', 'a-grave', 'cyrillic-er', 'nbsp'])
 def test_check_ifname_rejects(value: t.Any, message: str) -> None:
     with pytest.raises(TaskError) as exc:
         check_ifname(value, 'dev')
