@@ -65,6 +65,11 @@ if ((${#ignores[@]})); then
     exit 1
 fi
 
+# One run at a time per checkout: a second run waits instead of deleting the first one's tree.
+mkdir -p "$BUILD"
+exec 9>"$BUILD/sanity.lock"
+flock 9
+
 # The clean copy: tracked + untracked-not-ignored files that exist (a deleted tracked file is skipped).
 rm -rf "$TREE"
 mkdir -p "$DEST"
