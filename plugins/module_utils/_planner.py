@@ -72,7 +72,7 @@ class Scope:
 def plan(specs, world):
     planner = _Planner(world)
     for phase in (planner.namespaces, planner.removals, planner.ipvlan_removals, planner.ipvlans,
-                  planner.links, planner.addresses, planner.routes):
+                  planner.links, planner.address_removals, planner.addresses, planner.routes):
         for spec in specs:
             phase(spec)
     return Plan(planner.actions, world, planner.after, planner.scope)
@@ -87,6 +87,7 @@ class _Planner:
         self.after = world.copy()
         self.actions = []
         self.scope = {}
+        self.put_back = {}   # (netns, dev) -> addresses a deleted IPv4 primary took with it
 
     def emit(self, action):
         self.actions.append(action)
@@ -258,9 +259,11 @@ class _Planner:
         if (low and mtu < low) or (high and mtu > high):
             raise TaskError('mtu: %d is out of range for %s (%s to %s)' % (mtu, link.name, low, high))
 
-    # --- phase 4: addresses ----------------------------------------------------------
+    # --- phase 4: addresses, every spec's deletions before any addition -------------
+    # An address can move between two slaves of one master, which the kernel
+    # never lets both hold (EADDRINUSE), whatever the order of the specs.
 
-    def addresses(self, spec):
+    def address_removals(self, spec):
         if spec.ensure == 'absent':
             return
         namespace = self.after.get(spec.name)
@@ -269,27 +272,21 @@ class _Planner:
             if wanted.dev not in namespace.links:
                 raise TaskError('dev: link %s not found in %s' % (wanted.dev, netns_label(spec.name)))
             current = namespace.addresses_of(wanted.dev)
-            if wanted.present:
-                self._addresses_present(spec.name, wanted, current)
-            else:
-                doomed = [a for a in current if any(a.ip.ip == ip.ip for ip in wanted.addresses)]
-                for ip in self._delete_addresses(spec.name, current, doomed):
-                    self.emit(AddAddress(spec.name, dev=wanted.dev, ip=ip))
+            doomed = [a for a in current if _unwanted(a, wanted)]
+            self.put_back.setdefault((spec.name, wanted.dev), []).extend(
+                self._delete_addresses(spec.name, current, doomed))
 
-    def _addresses_present(self, netns, wanted, current):
-        # Deletions first, then additions.
-        doomed = []
-        for address in current:
-            listed_ips = [ip for ip in wanted.addresses if ip.ip == address.ip.ip]
-            prefix_changed = listed_ips and address.ip not in listed_ips
-            unlisted = not listed_ips and wanted.purge and not address.link_local
-            if prefix_changed or unlisted:
-                doomed.append(address)
-        put_back = self._delete_addresses(netns, current, doomed)
-        present = {a.ip for a in self.after.get(netns).addresses_of(wanted.dev)}
-        for ip in list(wanted.addresses) + [ip for ip in put_back if ip not in wanted.addresses]:
-            if ip not in present:
-                self.emit(AddAddress(netns, dev=wanted.dev, ip=ip, nodad=wanted.nodad))
+    def addresses(self, spec):
+        if spec.ensure == 'absent':
+            return
+        for wanted in spec.addresses:
+            put_back = self.put_back.pop((spec.name, wanted.dev), [])
+            present = {a.ip for a in self.after.get(spec.name).addresses_of(wanted.dev)}
+            listed = list(wanted.addresses) if wanted.present else []
+            for ip in listed + [ip for ip in put_back if ip not in listed]:
+                if ip not in present:
+                    self.emit(AddAddress(spec.name, dev=wanted.dev, ip=ip, nodad=wanted.nodad))
+                    present.add(ip)
 
     def _delete_addresses(self, netns, current, doomed):
         """Delete DOOMED; return the IPs to put back.
@@ -344,6 +341,16 @@ class _Planner:
     def removals(self, spec):
         if spec.ensure == 'absent' and spec.name is not ROOT and self.after.get(spec.name).exists:
             self.emit(DeleteNetns(spec.name))
+
+
+def _unwanted(address, wanted):
+    """Is ADDRESS to go: listed for removal, listed with another prefix length, or purged?"""
+    listed_ips = [ip for ip in wanted.addresses if ip.ip == address.ip.ip]
+    if not wanted.present:
+        return bool(listed_ips)
+    prefix_changed = listed_ips and address.ip not in listed_ips
+    unlisted = not listed_ips and wanted.purge and not address.link_local
+    return bool(prefix_changed or unlisted)
 
 
 def _satisfies(current, wanted):
