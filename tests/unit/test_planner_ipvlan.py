@@ -11,6 +11,7 @@ namespace, two empty namespaces ns0 and ns1.
 
 from __future__ import annotations
 
+import ipaddress
 import typing as t
 from dataclasses import replace
 
@@ -28,6 +29,8 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import Tas
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     MANAGED_ALIAS,
     ROOT,
+    Address,
+    AddressesSpec,
     IpvlanSpec,
     Link,
     Namespace,
@@ -37,6 +40,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._planner import Pl
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import diff_view
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._session import World
 
+ip = ipaddress.ip_interface
 MAC = '52:54:00:00:01:01'
 LO = Link('lo', ifindex=1, up=True, mtu=65536)
 ETH0 = Link('eth0', ifindex=2, kind=None, up=True, mtu=1500, mac=MAC)
@@ -384,3 +388,21 @@ def test_absent_needs_no_master() -> None:
     # The master may be gone already (its slaves with it, or not): removal never looks at it.
     world = host(ns0=[slave('ipvl0', master=replace(ETH0, ifindex=99))])
     assert ipvlan_plan(world, IpvlanSpec('ipvl0', present=False)).actions == [DeleteLink('ns0', name='ipvl0')]
+
+
+# --- addresses moving between slaves of one master ---------------------------------------
+
+def test_address_moving_between_slaves_is_deleted_before_it_is_added() -> None:
+    # The kernel refuses an address another slave of the same master holds (EADDRINUSE): whatever
+    # the order of the specs, every deletion comes before any addition.
+    world = host(ns0=[slave('ipvl0')], ns1=[slave('ipvl1', ifindex=11)])
+    moving = ip('198.51.100.11/24')
+    world.namespaces['ns1'].addresses.append(Address('ipvl1', moving))
+    specs = [NamespaceSpec('ns0', addresses=(AddressesSpec('ipvl0', (moving,)),)),
+             NamespaceSpec('ns1', addresses=(AddressesSpec('ipvl1', (ip('198.51.100.12/24'),), purge=True),))]
+    the_plan = plan(specs, world)
+    assert the_plan.describe() == [
+        'delete address 198.51.100.11/24 from ipvl1 in namespace ns1',
+        'add address 198.51.100.11/24 to ipvl0 in namespace ns0',
+        'add address 198.51.100.12/24 to ipvl1 in namespace ns1',
+    ]
