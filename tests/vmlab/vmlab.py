@@ -139,6 +139,9 @@ GUEST_FILES = {
         "  printf '127.0.1.1 %s\\n' \"$name\" >> /etc/hosts\n"
         "fi\n"
         "[ -s /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key\n"
+        "state=missing\n"
+        "[ -s /root/.ssh/authorized_keys ] && state=installed\n"
+        "echo \"vmlab-init: hostname ${name:-unset}, lab SSH key $state\" > /dev/console\n"
     ),
     "etc/systemd/system/vmlab-init.service": (
         "[Unit]\n"
@@ -156,7 +159,7 @@ GUEST_FILES = {
 }
 GUEST_EXECUTABLES = {"usr/local/sbin/vmlab-init"}
 KERNEL_CMDLINE = ["root=/dev/vda", "rw", "console=ttyS0", "quiet", "loglevel=3",
-                  "mitigations=off", "net.ifnames=1", "systemd.show_status=false"]
+                  "mitigations=off", "net.ifnames=1"]
 
 
 class VmlabError(Exception):
@@ -546,29 +549,43 @@ def is_ours(pid: int | None, marker: str, program: str) -> bool:
     return prog_ok and any(marker in a for a in argv)
 
 
-def stop_pid(pid: int, marker: str, program: str, what: str) -> None:
-    if not is_ours(pid, marker, program):
-        return
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
+def _reap(pid: int) -> None:
+    """Reap pid if it is our own child (a hub started by this process)."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def stop_processes(procs: list[tuple[int, str, str, str]]) -> None:
+    """Stop (pid, marker, program, what) entries that are really ours: SIGTERM, then SIGKILL after 10 s."""
+    live = []
+    for pid, marker, program, what in procs:
+        if pid and is_ours(pid, marker, program) and all(pid != p[0] for p in live):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+                live.append((pid, marker, program, what))
     deadline = time.monotonic() + 10
     how = "stopped"
-    while is_ours(pid, marker, program):
+    while True:
+        for pid, *_ in live:
+            _reap(pid)
+        remaining = [p for p in live if is_ours(*p[:3])]
+        if not remaining:
+            break
         if time.monotonic() > deadline:
             if how == "killed":
-                raise VmlabError(f"{what} (pid {pid}) survives SIGKILL")
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+                raise VmlabError("survive SIGKILL: " + ", ".join(f"{w} (pid {p})" for p, _, _, w in remaining))
+            for pid, *_ in remaining:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             how = "killed"
             deadline = time.monotonic() + 10
         time.sleep(0.1)
-    # A daemonised qemu is init's child: give init a moment to reap the zombie.
+    # A daemonised qemu is init's child: give init a moment to reap the zombies.
     reap_deadline = time.monotonic() + 3
-    while os.path.exists(f"/proc/{pid}") and time.monotonic() < reap_deadline:
+    while any(os.path.exists(f"/proc/{p[0]}") for p in live) and time.monotonic() < reap_deadline:
         time.sleep(0.1)
-    log(f"{how} {what} (pid {pid})")
+    for pid, _, _, what in live:
+        log(f"{how} {what} (pid {pid})")
 
 
 def lab_down(lab: str) -> None:
@@ -578,14 +595,17 @@ def lab_down(lab: str) -> None:
         log(f"lab {lab}: nothing to do (no {ldir})")
         return
     state = load_state(lab) or {"vms": [], "hubs": []}
+    procs = []
     for vm in state.get("vms", []):
         pid = read_pidfile(vm["pidfile"]) or vm.get("pid")
-        stop_pid(pid, vm["pidfile"], "qemu-system", f"VM {vm['name']}")
-    # Also any qemu or hub whose pidfile lies in the lab dir but never reached state.json.
-    for pidfile in glob.glob(os.path.join(ldir, "*.pid")):
+        procs.append((pid, vm["pidfile"], "qemu-system", f"VM {vm['name']}"))
+    # Hubs, and any qemu whose pidfile lies in the lab dir but never reached state.json.
+    for pidfile in sorted(glob.glob(os.path.join(ldir, "*.pid"))):
         pid = read_pidfile(pidfile)
-        stop_pid(pid, pidfile, "qemu-system", f"process of {os.path.basename(pidfile)}")
-        stop_pid(pid, pidfile, "python", f"hub {os.path.basename(pidfile)}")
+        name = os.path.basename(pidfile)[:-4]
+        procs.append((pid, pidfile, "qemu-system", f"VM {name}"))
+        procs.append((pid, pidfile, "python", f"hub {name}"))
+    stop_processes(procs)
     safe_rmtree(ldir)
     log(f"lab {lab}: down, {ldir} removed")
 
