@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+# Copyright: contributors to linuxnet.ipvlan
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""`make lab` / `make lab-down`: the 2-VM lab with the collection's playbook applied.
+
+  lab.py up [--playbook FILE | --no-playbook] [--image bookworm|trixie] [--replace]
+  lab.py down
+
+`up` builds or reuses the image, boots VMs vm1 and vm2 joined by segment lan0 (ens4 in
+both), writes build/lab/inventory.yml, runs the playbook (default playbooks/site.yml
+when it exists) with the venv's ansible-playbook, prints a ping matrix between every
+namespace of the lab, and the SSH command lines.  A lab that is already up is reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+import vmlab  # noqa: E402  (tests/vmlab/vmlab.py)
+
+LAB = os.environ.get("LINUXNET_LAB_NAME", "lab")
+INVENTORY = os.path.join(REPO, "build", "lab", "inventory.yml")
+DEFAULT_PLAYBOOK = os.path.join(REPO, "playbooks", "site.yml")
+PING_MATRIX_PLAYBOOK = os.path.join(HERE, "ping_matrix.yml")
+
+
+def lab_vms(image: str) -> list[dict]:
+    return [{"name": f"vm{i}", "image": image, "memory": 1024, "cpus": 1, "segments": ["lan0"]} for i in (1, 2)]
+
+
+def ansible_tool(name: str) -> str:
+    local = os.path.join(os.path.dirname(sys.executable), name)
+    if os.access(local, os.X_OK):
+        return local
+    found = shutil.which(name)
+    if not found:
+        raise vmlab.VmlabError(f"{name} not found: run `make setup` and use `make lab`")
+    return found
+
+
+def ansible_env() -> dict:
+    env = dict(os.environ)
+    env.setdefault("ANSIBLE_COLLECTIONS_PATH", os.path.join(REPO, "build", "collections"))
+    env.setdefault("ANSIBLE_HOST_KEY_CHECKING", "False")
+    env.setdefault("ANSIBLE_PIPELINING", "True")
+    env.setdefault("ANSIBLE_CALLBACK_RESULT_FORMAT", "yaml")
+    return env
+
+
+def lab_running(state: dict | None) -> bool:
+    return bool(state and state.get("ready") and state.get("vms") and all(
+        vmlab.is_ours(vmlab.read_pidfile(vm["pidfile"]), vm["pidfile"], "qemu-system") for vm in state["vms"]))
+
+
+def run_playbook(playbook: str, extra: list[str] | None = None) -> None:
+    argv = [ansible_tool("ansible-playbook"), "-i", INVENTORY, playbook] + (extra or [])
+    with vmlab.Step(f"ansible-playbook {os.path.relpath(playbook, REPO)}"):
+        proc = subprocess.run(argv, env=ansible_env(), cwd=REPO, check=False)  # noqa: S603
+    if proc.returncode != 0:
+        raise vmlab.VmlabError(f"ansible-playbook {playbook} failed ({proc.returncode}); the lab stays up "
+                               "for debugging (make lab-down removes it)")
+
+
+# ------------------------------------------------------------------ ping matrix hook
+def print_ping_matrix() -> None:
+    """HOOK: print a ping matrix between every namespace of the lab.
+
+    Runs tests/vmlab/ping_matrix.yml (one play: collect the IPv4 addresses of every
+    namespace on every VM, ping each from every namespace) and prints a table:
+    rows are source namespaces (VM:ns), columns are target addresses, 'ok' or '--'.
+    Replace or extend this function (or the playbook) to change what is shown.
+    """
+    with tempfile.TemporaryDirectory(prefix="linuxnet-pm-") as out:
+        argv = [ansible_tool("ansible-playbook"), "-i", INVENTORY, PING_MATRIX_PLAYBOOK, "-e", f"pm_output_dir={out}"]
+        with vmlab.Step("ping matrix"):
+            proc = subprocess.run(argv, env=ansible_env(), cwd=REPO, check=False,  # noqa: S603
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if proc.returncode != 0:
+            print(proc.stdout[-4000:])
+            raise vmlab.VmlabError("the ping matrix playbook failed")
+        hosts = []
+        for path in sorted(glob.glob(os.path.join(out, "*.json"))):
+            with open(path, encoding="utf-8") as fh:
+                hosts.append(json.load(fh))
+    print(format_ping_matrix(hosts))
+
+
+def format_ping_matrix(hosts: list[dict]) -> str:
+    columns = []  # (label, addr)
+    for host in hosts:
+        for ns, addrs in sorted(host["addrs"].items()):
+            columns += [(f"{host['host']}:{ns}", addr) for addr in addrs]
+    if not columns:
+        return "ping matrix: no namespace of the lab has an IPv4 address yet (did the playbook run?)"
+    results = {}
+    rows = []
+    for host in hosts:
+        for src_ns, _h, _tns, addr, ok in host["results"]:
+            row = f"{host['host']}:{src_ns}"
+            if row not in rows:
+                rows.append(row)
+            results[(row, addr)] = ok
+    width = max(len(r) for r in rows + ["from \\ to"]) + 2
+    colw = max(len(a) for _, a in columns) + 2
+    head = "from \\ to".ljust(width) + "".join(a.rjust(colw) for _, a in columns)
+    sub = "".ljust(width) + "".join(lbl[-(colw - 2):].rjust(colw) for lbl, _ in columns)
+    lines = ["Ping matrix ('ok' = reply, '--' = none, '.' = own address):", head, sub]
+    for row in rows:
+        own = {a for lbl, a in columns if lbl == row}
+        cells = []
+        for _, addr in columns:
+            cells.append("." if addr in own else ("ok" if results.get((row, addr)) else "--"))
+        lines.append(row.ljust(width) + "".join(c.rjust(colw) for c in cells))
+    return "\n".join(lines)
+# ------------------------------------------------------------------ end of hook
+
+
+def cmd_up(args) -> None:
+    t0 = time.monotonic()
+    state = vmlab.load_state(LAB)
+    if lab_running(state) and not args.replace:
+        vmlab.log(f"lab {LAB} is already up: reusing it (make lab-down, or --replace, to start afresh)")
+    else:
+        state = vmlab.lab_up(LAB, lab_vms(args.image), replace=True)
+    vmlab.write_inventory(state, INVENTORY)
+    playbook = None if args.no_playbook else (args.playbook or (DEFAULT_PLAYBOOK if os.path.exists(DEFAULT_PLAYBOOK) else None))
+    if playbook:
+        run_playbook(os.path.abspath(playbook))
+    elif not args.no_playbook:
+        vmlab.log(f"no playbook to run ({os.path.relpath(DEFAULT_PLAYBOOK, REPO)} does not exist yet)")
+    if not args.no_ping_matrix:
+        print_ping_matrix()
+    print(f"\nLab {LAB!r} is up ({vmlab.fmt_secs(time.monotonic() - t0)}). Inventory: {os.path.relpath(INVENTORY)}")
+    print(f"  ansible-playbook -i {os.path.relpath(INVENTORY)} <playbook>")
+    for vm in state["vms"]:
+        nics = ", ".join(f"{n['ifname']}={n['segment']}" for n in vm["nics"])
+        print(f"  {vm['name']} ({vm['image']}; lab NICs {nics}):")
+        print("    " + " ".join(vmlab.ssh_base(state, vm)))
+    print("Tear it down with: make lab-down")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="lab.py", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("up", help="boot (or reuse) the lab and apply the playbook")
+    p.add_argument("--playbook", help="playbook to run (default playbooks/site.yml if it exists)")
+    p.add_argument("--no-playbook", action="store_true")
+    p.add_argument("--no-ping-matrix", action="store_true")
+    p.add_argument("--image", default=os.environ.get("LINUXNET_LAB_IMAGE", "bookworm"), choices=sorted(vmlab.IMAGES))
+    p.add_argument("--replace", action="store_true", help="tear down a running lab first")
+    sub.add_parser("down", help="tear the lab down")
+    args = parser.parse_args()
+    try:
+        if args.cmd == "up":
+            cmd_up(args)
+        else:
+            vmlab.lab_down(LAB)
+            if os.path.exists(INVENTORY):
+                os.unlink(INVENTORY)
+    except vmlab.VmlabError as exc:
+        print(f"lab: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lab: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
