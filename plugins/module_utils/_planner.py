@@ -147,9 +147,6 @@ class _Planner:
         if master.kind == 'ipvlan':
             raise TaskError('master: %s in %s is itself an ipvlan slave; the master must be the '
                             'underlying device' % (ipvlan.master, where))
-        if not master.up:
-            raise TaskError('master: %s in %s is down; bring it up first (linuxnet.ipvlan.link state=up)'
-                            % (ipvlan.master, where))
         if ipvlan.mtu is not None and ipvlan.mtu > master.mtu:
             raise TaskError('mtu: %d is larger than the mtu of master %s (%d); an ipvlan slave cannot '
                             'exceed its master' % (ipvlan.mtu, ipvlan.master, master.mtu))
@@ -173,6 +170,11 @@ class _Planner:
                 % (ipvlan.name, ipvlan.mode, ipvlan.flags, ipvlan.master, port_mode[0], port_mode[1],
                    ', '.join('%s in %s' % (name, netns_label(ns)) for ns, name in siblings)))
         if current is None:
+            # The kernel would accept it, but a slave on a down master carries no traffic: a
+            # mistake worth stopping at.  Existing slaves are left alone when the master goes down.
+            if not master.up:
+                raise TaskError('master: %s in %s is down; bring it up first (linuxnet.ipvlan.link state=up)'
+                                % (ipvlan.master, netns_label(ipvlan.master_netns)))
             self.emit(CreateIpvlan(netns, name=ipvlan.name, master=ipvlan.master, master_index=master.ifindex,
                                    master_netns=ipvlan.master_netns, mode=ipvlan.mode, flags=ipvlan.flags,
                                    mtu=ipvlan.mtu, master_mtu=master.mtu, mac=master.mac))

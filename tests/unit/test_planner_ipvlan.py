@@ -406,3 +406,9 @@ def test_address_moving_between_slaves_is_deleted_before_it_is_added() -> None:
         'add address 198.51.100.11/24 to ipvl0 in namespace ns0',
         'add address 198.51.100.12/24 to ipvl1 in namespace ns1',
     ]
+
+
+def test_existing_slave_on_a_down_master_is_left_alone() -> None:
+    """Only creating a slave on a down master is refused: a master going down later must not make runs fail."""
+    world = host(ns0=[slave('ipvl0', master=ETH1, mode='l2')])
+    assert ipvlan_plan(world, IpvlanSpec('ipvl0', master='eth1', mode='l2')).actions == []
