@@ -297,8 +297,11 @@ class NamespaceSpec:
     mark_managed: bool = False
 
 
-def build_route(params, prefix=''):
-    """A Route from module-style parameters (dst, gateway, dev, family, metric, table, scope, onlink)."""
+def build_route(params, prefix='', present=True):
+    """A Route from module-style parameters (dst, gateway, dev, family, metric, table, scope, onlink).
+
+    A route to remove (``present=False``) is found by dst, table and metric: it needs no next hop.
+    """
     def p(name):  # the parameter's name as the user wrote it, for messages
         return prefix + name
 
@@ -311,7 +314,7 @@ def build_route(params, prefix=''):
         raise TaskError('%s: gateway %s is IPv%d but dst %s is IPv%d'
                         % (p('gateway'), gateway, gateway.version, dst, dst.version))
     dev = check_ifname(params['dev'], p('dev')) if params.get('dev') else None
-    if gateway is None and dev is None:
+    if present and gateway is None and dev is None:
         raise TaskError('%s: a route needs a gateway, a dev, or both' % p('gateway'))
     if params.get('onlink') and dev is None:
         raise TaskError('%s: onlink needs dev (the kernel requires a nexthop device)' % p('onlink'))

@@ -34,7 +34,9 @@ options:
         (or a device route), unless O(onlink=true).
     type: str
   dev:
-    description: Output device. Required with O(onlink) and for link-local IPv6 gateways. Needed without O(gateway).
+    description:
+      - Output device. Required with O(onlink) and for link-local IPv6 gateways. Needed without O(gateway),
+        unless O(state=absent) (a route to remove is found by O(dst), O(table) and O(metric)).
     type: str
   family:
     description: Address family of O(dst=default) when there is no O(gateway) to tell it.
@@ -57,7 +59,10 @@ options:
     type: bool
     default: false
   state:
-    description: Whether the route should exist.
+    description:
+      - Whether the route should exist.
+      - V(absent) removes the route with this O(dst), O(table) and O(metric); when O(gateway) is given, only if it goes
+        through that gateway.
     type: str
     choices: [present, absent]
     default: present
@@ -122,7 +127,8 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run
 
 
 def build_specs(params, world):
-    wanted = RouteSpec(build_route(params), present=params['state'] == 'present')
+    present = params['state'] == 'present'
+    wanted = RouteSpec(build_route(params, present=present), present=present)
     return [NamespaceSpec(check_netns_name(params['netns'], 'netns'), routes=(wanted,))]
 
 

@@ -275,6 +275,11 @@ def test_build_route_rejects(params: dict[str, t.Any], message: str) -> None:
     assert exc.value.msg.startswith(message)
 
 
+def test_build_route_to_remove_needs_no_next_hop() -> None:
+    assert build_route(route_params(dst='198.51.100.0/24'), present=False) == Route(
+        ipaddress.ip_network('198.51.100.0/24'), scope=SCOPES['link'])
+
+
 def test_build_route_prefixes_parameter_names() -> None:
     with pytest.raises(TaskError, match=r'^routes\[1\]\.onlink: '):
         build_route(route_params(dst='default', gateway='192.0.2.1', onlink=True), prefix='routes[1].')
