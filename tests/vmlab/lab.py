@@ -162,6 +162,7 @@ def main() -> int:
     p.add_argument("--replace", action="store_true", help="tear down a running lab first")
     sub.add_parser("down", help="tear the lab down")
     args = parser.parse_args()
+    vmlab.install_exit_signals()
     try:
         if args.cmd == "up":
             cmd_up(args)

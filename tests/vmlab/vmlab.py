@@ -453,6 +453,31 @@ def _copy_boot(root: str, dest: str) -> str:
     return version
 
 
+def prune_images() -> None:
+    """Remove cached images of older recipes that no existing lab uses as a backing file."""
+    current = {image_dir(name) for name in IMAGES}
+    in_use = set()
+    for path in glob.glob(os.path.join(LABS_DIR, "*", "state.json")):
+        try:
+            with open(path, encoding="utf-8") as fh:
+                in_use.update(vm.get("image_dir") for vm in json.load(fh).get("vms", []))
+        except (OSError, ValueError):
+            continue
+    for path in sorted(glob.glob(os.path.join(IMAGES_DIR, "*"))):
+        base = path[:-5] if path.endswith(".lock") else path
+        if base in current:
+            continue
+        if base in in_use:
+            if not path.endswith(".lock"):
+                log(f"keeping {base}: a lab still uses it")
+            continue
+        if path.endswith(".lock"):
+            os.unlink(path)
+        else:
+            log(f"removing old image {path}")
+            safe_rmtree(path)
+
+
 # ---------------------------------------------------------------- lab spec
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
@@ -712,10 +737,11 @@ def start_hub(state: dict, seg_name: str, seg: dict) -> None:
     save_state(state)
 
 
-def start_vm(vm: dict, img: str, state: dict, segs: dict, accel: str) -> None:
-    attempts = 5
+def start_vm(vm: dict, img: str, state: dict, segs: dict, accel: str, *, port: int | None = None) -> None:
+    """Start one VM's qemu (daemonised). port: keep this SSH port (no retry), else pick a free one."""
+    attempts = 1 if port else 5
     for attempt in range(1, attempts + 1):
-        vm["ssh_port"] = free_tcp_port()
+        vm["ssh_port"] = port or free_tcp_port()
         save_state(state)
         for nic in vm["nics"]:
             with contextlib.suppress(FileNotFoundError):
@@ -726,7 +752,7 @@ def start_vm(vm: dict, img: str, state: dict, segs: dict, accel: str) -> None:
             save_state(state)
             return
         err = (proc.stderr or "").strip()
-        if "hostfwd" in err.lower() or "in use" in err.lower():
+        if not port and ("hostfwd" in err.lower() or "in use" in err.lower()):
             log(f"{vm['name']}: port {vm['ssh_port']} was taken meanwhile, retrying ({attempt}/{attempts})")
             continue
         raise VmlabError(f"qemu failed to start {vm['name']} ({proc.returncode}):\n{err[-2000:]}")
@@ -751,10 +777,20 @@ def serial_tail(vm: dict, lines: int = 40) -> str:
 
 
 def wait_ssh(state: dict, timeout: float) -> None:
+    procs: dict[str, subprocess.Popen] = {}
+    try:
+        _wait_ssh(state, timeout, procs)
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
+
+def _wait_ssh(state: dict, timeout: float, procs: dict) -> None:
     pending = {vm["name"]: vm for vm in state["vms"]}
     start = time.monotonic()
     deadline = start + timeout
-    procs: dict[str, subprocess.Popen] = {}
     while pending:
         for name, vm in list(pending.items()):
             if not is_ours(read_pidfile(vm["pidfile"]), vm["pidfile"], "qemu-system"):
@@ -774,9 +810,6 @@ def wait_ssh(state: dict, timeout: float) -> None:
         if not pending:
             break
         if time.monotonic() > deadline:
-            for proc in procs.values():
-                proc.kill()
-                proc.wait()
             details = "\n".join(f"--- {name}: serial log tail ({vm['serial_log']}):\n{serial_tail(vm)}"
                                 for name, vm in pending.items())
             raise VmlabError(f"timeout: no SSH after {fmt_secs(timeout)} on {', '.join(pending)} "
@@ -842,6 +875,30 @@ def lab_up(lab: str, vms: list[dict], *, replace: bool = False, timeout: float |
             log(f"cleanup failed too: {cleanup_exc}")
         raise
     return state
+
+
+def vm_restart(lab: str, name: str, timeout: float | None = None, *, wait_exit: float = 0.0) -> None:
+    """Boot a VM of a running lab again (same overlay, segments and SSH port, so inventories stay valid).
+
+    The VMs run with -no-reboot: a guest reboot or poweroff ends its qemu. With wait_exit > 0,
+    first wait up to that many seconds for the qemu to exit (e.g. after `reboot` in the guest);
+    a qemu still running after that is stopped.
+    """
+    state = require_state(lab)
+    vm = next((v for v in state["vms"] if v["name"] == name), None)
+    if vm is None:
+        raise VmlabError(f"lab {lab} has no VM {name}")
+    pid = read_pidfile(vm["pidfile"]) or vm.get("pid")
+    deadline = time.monotonic() + wait_exit
+    while is_ours(pid, vm["pidfile"], "qemu-system") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    stop_processes([(pid, vm["pidfile"], "qemu-system", f"VM {name}")])
+    segs = plan_segments(state["vms"], state["dir"])
+    if timeout is None:
+        timeout = float(os.environ.get("LINUXNET_VMLAB_BOOT_TIMEOUT", "300"))
+    with Step(f"{name}: boot again on 127.0.0.1:{vm['ssh_port']}"):
+        start_vm(vm, vm["image_dir"], state, segs, state["accel"], port=vm["ssh_port"])
+        wait_ssh(dict(state, vms=[vm]), timeout)
 
 
 # ---------------------------------------------------------------- inventory / instances
@@ -969,6 +1026,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="image to build (repeatable; default bookworm)")
     p.add_argument("--force", action="store_true", help="rebuild even if cached")
 
+    sub.add_parser("prune", help="remove cached images of older recipes (unless a lab uses them)")
+
     p = sub.add_parser("up", help="boot a lab")
     p.add_argument("--lab", required=True)
     p.add_argument("--spec", help='JSON file ("-" for stdin): {"vms": [{"name", "image", "memory", "cpus", "segments"}]}')
@@ -979,6 +1038,13 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("down", help="stop a lab and remove it")
     p.add_argument("--lab", required=True)
+
+    p = sub.add_parser("restart", help="boot one VM of a lab again (same disk, segments, SSH port)")
+    p.add_argument("--lab", required=True)
+    p.add_argument("--vm", required=True)
+    p.add_argument("--wait-exit", type=float, default=0.0, metavar="SECONDS",
+                   help="first wait this long for the guest to power off (reboot in the guest ends qemu)")
+    p.add_argument("--timeout", type=float, help="seconds to wait for SSH")
 
     p = sub.add_parser("inventory", help="print or write the Ansible inventory of a lab")
     p.add_argument("--lab", required=True)
@@ -997,10 +1063,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--member", action="append", default=[])
 
     args = parser.parse_args(argv)
+    install_exit_signals()
     try:
         if args.cmd == "build":
             for image in args.image or ["bookworm"]:
                 print(build_image(image, force=args.force))
+        elif args.cmd == "prune":
+            prune_images()
         elif args.cmd == "up":
             vms = load_spec(args.spec, args.vm)
             state = lab_up(args.lab, vms, replace=args.replace, timeout=args.timeout)
@@ -1010,6 +1079,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(" ".join(ssh_base(state, vm)[:-1] + ["127.0.0.1"]) + f"   # {vm['name']}")
         elif args.cmd == "down":
             lab_down(args.lab)
+        elif args.cmd == "restart":
+            vm_restart(args.lab, args.vm, args.timeout, wait_exit=args.wait_exit)
         elif args.cmd == "inventory":
             state = require_state(args.lab)
             if args.output:
@@ -1034,6 +1105,14 @@ def main(argv: list[str] | None = None) -> int:
         print("vmlab: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def install_exit_signals() -> None:
+    """SIGTERM/SIGHUP raise SystemExit, so that a half-started lab is still torn down."""
+    def _exit(signum, _frame):
+        raise SystemExit(128 + signum)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _exit)
 
 
 def write_inventory(state: dict, path: str) -> None:
