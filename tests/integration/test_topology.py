@@ -1,0 +1,193 @@
+# Copyright (c) linuxnet.ipvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""linuxnet.ipvlan.topology on the host kernel, read back with `ip netns` and `ip -j -d`.
+
+The host kernel has no ipvlan, so the topologies here declare none: namespaces (created and
+marked through the alias of lo), lo up with 127.0.0.1/8, and routes through a veth pair that the
+test adds between two declared namespaces. Slaves are covered by the Molecule scenarios.
+
+Note: purge removes EVERY marked namespace of the host that is not declared, so a purge test
+run here also removes marked namespaces of anything else running topology on this host.
+"""
+
+from __future__ import annotations
+
+import json
+
+from helpers import cidrs, ip, is_up, link, netns_exists, netns_names, routes
+
+MODULE = "linuxnet.ipvlan.topology"
+MARKER = "managed-by=linuxnet.ipvlan"
+
+
+def topology_task(label: str, namespaces: list, **extra) -> dict:
+    args = {"namespaces": namespaces}
+    for key in ("purge", "allow_port_change"):
+        if key in extra:
+            args[key] = extra.pop(key)
+    return {"name": label, MODULE: args, **extra}
+
+
+def netns_list_task(label: str) -> dict:
+    return {"name": label, "ansible.builtin.command": {"argv": ["ip", "-j", "netns", "list"]}, "changed_when": False}
+
+
+def listed(result) -> set[str]:
+    out = result["stdout"].strip()
+    return {entry["name"] for entry in json.loads(out)} if out else set()
+
+
+def check_real_again(label: str, namespaces: list, **extra) -> list[dict]:
+    """The same topology three times: check mode, real, and real again (must change nothing)."""
+    return [
+        topology_task(f"Check {label}", namespaces, check_mode=True, diff=True, **extra),
+        topology_task(label, namespaces, diff=True, **extra),
+        topology_task(f"{label} again", namespaces, diff=True, **extra),
+    ]
+
+
+def assert_check_predicts_real(run, label: str) -> None:
+    check, real, again = run.task(f"Check {label}"), run.task(label), run.task(f"{label} again")
+    assert check.changed and real.changed, (check, real)
+    assert real["actions"] == check["actions"]
+    assert real.diff == check.diff
+    assert not again.changed and again["actions"] == [], again
+    assert again.diff["before"] == again.diff["after"]
+    # What the real run predicted is what the next run finds, except the device the kernel picks
+    # for a route declared without dev (the prediction leaves it out).
+    assert without_devs(again.diff["before"]) == without_devs(real.diff["after"])
+
+
+def without_devs(view: dict) -> dict:
+    """A diff view whose route strings lose their 'dev NAME' part."""
+    def strip(route: str) -> str:
+        words = route.split()
+        while "dev" in words:
+            at = words.index("dev")
+            del words[at:at + 2]
+        return " ".join(words)
+
+    return {ns: dict(entry, routes=sorted(strip(r) for r in entry["routes"])) if "routes" in entry else entry
+            for ns, entry in view.items()}
+
+
+def assert_marked(ns: str) -> None:
+    lo = link(ns, "lo")
+    assert lo is not None and lo.get("ifalias") == MARKER, lo
+    assert is_up(lo)
+    assert "127.0.0.1/8" in cidrs(ns, "lo", family=4, scope=None)
+
+
+def test_namespaces_routes_and_purge(run_tasks, netns, veth):
+    ns_a, ns_b, ns_c = netns.name(), netns.name(), netns.name()  # made by the module
+    unmarked = netns()  # made by ip netns add: purge must leave it alone
+
+    # 1. Three namespaces, lo up and marked.
+    bare = [{"name": ns_a}, {"name": ns_b}, {"name": ns_c}]
+    run = run_tasks(
+        [
+            topology_task("Check create", bare, check_mode=True, diff=True),
+            netns_list_task("List after check"),
+            *check_real_again("Create", bare)[1:],
+        ]
+    )
+    assert not {ns_a, ns_b, ns_c} & listed(run.task("List after check")), "check mode created namespaces"
+    check, real, again = run.task("Check create"), run.task("Create"), run.task("Create again")
+    assert real.changed and real["actions"] == check["actions"] and real.diff == check.diff
+    assert not again.changed and again["actions"] == []
+    for ns in (ns_a, ns_b, ns_c):
+        assert f"create namespace {ns}" in real["actions"]
+        assert real.diff["before"][ns] == {"state": "absent"}
+        assert real.diff["after"][ns]["links"]["lo"] == {
+            "state": "up", "mtu": 65536, "alias": MARKER, "addresses": ["127.0.0.1/8", "::1/128"]}
+        assert real["namespaces"][ns]["exists"] is True
+        assert real["namespaces"][ns]["links"]["lo"]["managed"] is True
+        assert_marked(ns)
+
+    # 2. Routes through a veth between a and b; a stray static route in a is removed.
+    dev_a, dev_b = veth(ns_a, ns_b, up=True)
+    ip("address", "add", "192.0.2.1/24", "dev", dev_a, netns=ns_a)
+    ip("address", "add", "2001:db8::1/64", "dev", dev_a, "nodad", netns=ns_a)
+    ip("address", "add", "192.0.2.2/24", "dev", dev_b, netns=ns_b)
+    ip("route", "add", "203.0.113.0/24", "via", "192.0.2.2", "proto", "static", netns=ns_a)  # not declared
+    routed = [
+        {"name": ns_a, "routes": [
+            {"dst": "198.51.100.0/24", "gateway": "192.0.2.2", "dev": dev_a},
+            {"dst": "default", "gateway": "2001:db8::2"},
+        ]},
+        {"name": ns_b, "routes": [{"dst": "default", "gateway": "192.0.2.1", "metric": 10}]},
+        {"name": ns_c},
+    ]
+    run = run_tasks(check_real_again("Routes", routed))
+    assert_check_predicts_real(run, "Routes")
+    assert sorted(run.task("Routes")["actions"]) == sorted([
+        f"add route 198.51.100.0/24 via 192.0.2.2 dev {dev_a} in namespace {ns_a}",
+        f"add route default via 2001:db8::2 metric 1024 in namespace {ns_a}",
+        f"add route default via 192.0.2.1 metric 10 in namespace {ns_b}",
+        f"delete route 203.0.113.0/24 via 192.0.2.2 dev {dev_a} in namespace {ns_a}",
+    ])
+    v4_a = {entry["dst"]: entry for entry in routes(ns_a)}
+    assert v4_a["198.51.100.0/24"]["gateway"] == "192.0.2.2" and "203.0.113.0/24" not in v4_a
+    assert v4_a["192.0.2.0/24"]["protocol"] == "kernel", "the connected route went away"
+    (v6_default,) = [entry for entry in routes(ns_a, family=6) if entry["dst"] == "default"]
+    assert v6_default["gateway"] == "2001:db8::2" and v6_default["metric"] == 1024
+    (v4_default,) = [entry for entry in routes(ns_b) if entry["dst"] == "default"]
+    assert v4_default["gateway"] == "192.0.2.1" and v4_default["metric"] == 10
+    assert cidrs(ns_a, dev_a) == {"192.0.2.1/24", "2001:db8::1/64"}, "addresses of a veth changed"
+
+    # 3. Purge: c is marked and no longer declared, so it goes; the unmarked namespace stays.
+    kept = routed[:2]
+    run = run_tasks(
+        [
+            topology_task("Check purge", kept, purge=True, check_mode=True, diff=True),
+            netns_list_task("List after check"),
+            topology_task("Purge", kept, purge=True, diff=True),
+            topology_task("Purge again", kept, purge=True, diff=True),
+        ]
+    )
+    assert ns_c in listed(run.task("List after check")), "check mode purged a namespace"
+    check, real, again = run.task("Check purge"), run.task("Purge"), run.task("Purge again")
+    assert real.changed and real["actions"] == check["actions"] == [f"delete namespace {ns_c}"]
+    assert real.diff == check.diff
+    assert real.diff["before"][ns_c]["state"] == "present" and real.diff["after"][ns_c] == {"state": "absent"}
+    assert unmarked not in real.diff["before"]
+    assert not again.changed and again["actions"] == []
+    names = netns_names()
+    assert ns_c not in names
+    assert {ns_a, ns_b, unmarked} <= names
+    assert link(unmarked, "lo").get("ifalias") is None and not is_up(link(unmarked, "lo"))
+
+    # 4. state: absent removes a declared namespace (a, not declared and purge off, is left as it is).
+    gone = [{"name": ns_b, "state": "absent"}]
+    run = run_tasks(check_real_again("Remove b", gone))
+    assert_check_predicts_real(run, "Remove b")
+    assert run.task("Remove b")["actions"] == [f"delete namespace {ns_b}"]
+    assert run.task("Remove b")["namespaces"][ns_b]["exists"] is False
+    assert not netns_exists(ns_b) and netns_exists(ns_a)
+    assert_marked(ns_a)
+
+
+def test_bad_input_fails_and_creates_nothing(run_tasks, netns):
+    ns = netns.name()
+    cases = {
+        "bad namespace name": ([{"name": "a/b"}], "namespaces[0].name"),
+        "second namespace bad": ([{"name": ns}, {"name": ".."}], "namespaces[1].name"),
+        "namespace twice": ([{"name": ns}, {"name": ns}], "namespaces"),
+        "route without next hop": ([{"name": ns, "routes": [{"dst": "198.51.100.0/24"}]}],
+                                   "namespaces[0].routes[0].gateway"),
+        "route family mismatch": ([{"name": ns, "routes": [{"dst": "198.51.100.0/24", "gateway": "2001:db8::1"}]}],
+                                  "namespaces[0].routes[0].gateway"),
+        "unreachable gateway": ([{"name": ns, "routes": [{"dst": "198.51.100.0/24", "gateway": "203.0.113.1"}]}],
+                                "gateway"),
+        "bad ipvlan name": ([{"name": ns, "ipvlans": [{"name": "x" * 16, "master": "lo"}]}],
+                            "namespaces[0].ipvlans[0].name"),
+    }
+    run = run_tasks([topology_task(label, spec, ignore_errors=True) for label, (spec, _) in cases.items()])
+    assert [r.task for r in run] == list(cases)
+    for label, (_, param) in cases.items():
+        result = run.task(label)
+        assert result.failed and not result.changed, result
+        assert result.msg.startswith(param), result
+        assert "Traceback" not in json.dumps(dict(result)), result
+    assert not netns_exists(ns)
