@@ -8,8 +8,10 @@
 
 `up` builds or reuses the image, boots VMs vm1 and vm2 joined by segment lan0 (ens4 in
 both), writes build/lab/inventory.yml, runs the playbook (default playbooks/site.yml
-when it exists) with the venv's ansible-playbook, prints a ping matrix between every
-namespace of the lab, and the SSH command lines.  A lab that is already up is reused.
+when it exists) with the venv's ansible-playbook, with the lab inventory plus
+playbooks/inventory/vmlab.yml when that exists (--extra-inventory overrides), prints a
+ping matrix between every namespace of the lab, and the SSH command lines.  A lab that
+is already up is reused.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ import vmlab  # noqa: E402  (tests/vmlab/vmlab.py)
 LAB = os.environ.get("LINUXNET_LAB_NAME", "lab")
 INVENTORY = os.path.join(REPO, "build", "lab", "inventory.yml")
 DEFAULT_PLAYBOOK = os.path.join(REPO, "playbooks", "site.yml")
+# Inventory added after the lab's own when it exists: maps the lab's VMs onto the playbooks' groups.
+DEFAULT_EXTRA_INVENTORY = os.path.join(REPO, "playbooks", "inventory", "vmlab.yml")
+EXTRA_INVENTORIES: list[str] = []
 PING_MATRIX_PLAYBOOK = os.path.join(HERE, "ping_matrix.yml")
 
 
@@ -64,8 +69,15 @@ def lab_running(state: dict | None) -> bool:
         vmlab.is_ours(vmlab.read_pidfile(vm["pidfile"]), vm["pidfile"], "qemu-system") for vm in state["vms"]))
 
 
+def inventory_args() -> list[str]:
+    args = ["-i", INVENTORY]
+    for extra in EXTRA_INVENTORIES:
+        args += ["-i", extra]
+    return args
+
+
 def run_playbook(playbook: str, extra: list[str] | None = None) -> None:
-    argv = [ansible_tool("ansible-playbook"), "-i", INVENTORY, playbook] + (extra or [])
+    argv = [ansible_tool("ansible-playbook")] + inventory_args() + [playbook] + (extra or [])
     with vmlab.Step(f"ansible-playbook {os.path.relpath(playbook, REPO)}"):
         proc = subprocess.run(argv, env=ansible_env(), cwd=REPO, check=False)  # noqa: S603
     if proc.returncode != 0:
@@ -83,7 +95,7 @@ def print_ping_matrix() -> None:
     Replace or extend this function (or the playbook) to change what is shown.
     """
     with tempfile.TemporaryDirectory(prefix="linuxnet-pm-") as out:
-        argv = [ansible_tool("ansible-playbook"), "-i", INVENTORY, PING_MATRIX_PLAYBOOK, "-e", f"pm_output_dir={out}"]
+        argv = [ansible_tool("ansible-playbook")] + inventory_args() + [PING_MATRIX_PLAYBOOK, "-e", f"pm_output_dir={out}"]
         with vmlab.Step("ping matrix"):
             proc = subprocess.run(argv, env=ansible_env(), cwd=REPO, check=False,  # noqa: S603
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -129,6 +141,10 @@ def format_ping_matrix(hosts: list[dict]) -> str:
 
 def cmd_up(args) -> None:
     t0 = time.monotonic()
+    if args.extra_inventory:
+        EXTRA_INVENTORIES.extend(os.path.abspath(p) for p in args.extra_inventory)
+    elif os.path.exists(DEFAULT_EXTRA_INVENTORY):
+        EXTRA_INVENTORIES.append(DEFAULT_EXTRA_INVENTORY)
     state = vmlab.load_state(LAB)
     if lab_running(state) and not args.replace:
         vmlab.log(f"lab {LAB} is already up: reusing it (make lab-down, or --replace, to start afresh)")
@@ -143,7 +159,8 @@ def cmd_up(args) -> None:
     if not args.no_ping_matrix:
         print_ping_matrix()
     print(f"\nLab {LAB!r} is up ({vmlab.fmt_secs(time.monotonic() - t0)}). Inventory: {os.path.relpath(INVENTORY)}")
-    print(f"  ansible-playbook -i {os.path.relpath(INVENTORY)} <playbook>")
+    print("  ansible-playbook " + " ".join(os.path.relpath(a) if a.startswith("/") else a for a in inventory_args())
+          + " <playbook>")
     for vm in state["vms"]:
         nics = ", ".join(f"{n['ifname']}={n['segment']}" for n in vm["nics"])
         print(f"  {vm['name']} ({vm['image']}; lab NICs {nics}):")
@@ -157,6 +174,8 @@ def main() -> int:
     p = sub.add_parser("up", help="boot (or reuse) the lab and apply the playbook")
     p.add_argument("--playbook", help="playbook to run (default playbooks/site.yml if it exists)")
     p.add_argument("--no-playbook", action="store_true")
+    p.add_argument("--extra-inventory", action="append", metavar="FILE",
+                   help="inventory added after the lab's (default playbooks/inventory/vmlab.yml if it exists)")
     p.add_argument("--no-ping-matrix", action="store_true")
     p.add_argument("--image", default=os.environ.get("LINUXNET_LAB_IMAGE", "bookworm"), choices=sorted(vmlab.IMAGES))
     p.add_argument("--replace", action="store_true", help="tear down a running lab first")
