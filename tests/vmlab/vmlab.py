@@ -752,7 +752,7 @@ def start_vm(vm: dict, img: str, state: dict, segs: dict, accel: str, *, port: i
             save_state(state)
             return
         err = (proc.stderr or "").strip()
-        if not port and ("hostfwd" in err.lower() or "in use" in err.lower()):
+        if not port and any(word in err.lower() for word in ("hostfwd", "host forwarding", "in use")):
             log(f"{vm['name']}: port {vm['ssh_port']} was taken meanwhile, retrying ({attempt}/{attempts})")
             continue
         raise VmlabError(f"qemu failed to start {vm['name']} ({proc.returncode}):\n{err[-2000:]}")
