@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: contributors to linuxnet.ipvlan
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """`make lab` / `make lab-down`: the 2-VM lab with the collection's playbook applied.
@@ -125,14 +124,14 @@ def format_ping_matrix(hosts: list[dict]) -> str:
                 rows.append(row)
             results[(row, addr)] = ok
     width = max(len(r) for r in rows + ["from \\ to"]) + 2
-    colw = max(len(a) for _, a in columns) + 2
-    head = "from \\ to".ljust(width) + "".join(a.rjust(colw) for _, a in columns)
-    sub = "".ljust(width) + "".join(lbl[-(colw - 2):].rjust(colw) for lbl, _ in columns)
+    colw = max(len(col[1]) for col in columns) + 2
+    head = "from \\ to".ljust(width) + "".join(col[1].rjust(colw) for col in columns)
+    sub = "".ljust(width) + "".join(col[0][-(colw - 2):].rjust(colw) for col in columns)
     lines = ["Ping matrix ('ok' = reply, '--' = none, '.' = own address):", head, sub]
     for row in rows:
         own = {a for lbl, a in columns if lbl == row}
         cells = []
-        for _, addr in columns:
+        for addr in [col[1] for col in columns]:
             cells.append("." if addr in own else ("ok" if results.get((row, addr)) else "--"))
         lines.append(row.ljust(width) + "".join(c.rjust(colw) for c in cells))
     return "\n".join(lines)
@@ -169,7 +168,7 @@ def cmd_up(args) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="lab.py", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="lab.py", description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("up", help="boot (or reuse) the lab and apply the playbook")
     p.add_argument("--playbook", help="playbook to run (default playbooks/site.yml if it exists)")

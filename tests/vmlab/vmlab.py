@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: contributors to linuxnet.ipvlan
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """vmlab: the linuxnet.ipvlan VM lab (Debian guests under QEMU), stdlib only.
@@ -591,15 +590,15 @@ def stop_processes(procs: list[tuple[int, str, str, str]]) -> None:
     deadline = time.monotonic() + 10
     how = "stopped"
     while True:
-        for pid, *_ in live:
-            _reap(pid)
+        for entry in live:
+            _reap(entry[0])
         remaining = [p for p in live if is_ours(*p[:3])]
         if not remaining:
             break
         if time.monotonic() > deadline:
             if how == "killed":
-                raise VmlabError("survive SIGKILL: " + ", ".join(f"{w} (pid {p})" for p, _, _, w in remaining))
-            for pid, *_ in remaining:
+                raise VmlabError("survive SIGKILL: " + ", ".join(f"{entry[3]} (pid {entry[0]})" for entry in remaining))
+            for pid in [entry[0] for entry in remaining]:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             how = "killed"
@@ -609,8 +608,8 @@ def stop_processes(procs: list[tuple[int, str, str, str]]) -> None:
     reap_deadline = time.monotonic() + 3
     while any(os.path.exists(f"/proc/{p[0]}") for p in live) and time.monotonic() < reap_deadline:
         time.sleep(0.1)
-    for pid, _, _, what in live:
-        log(f"{how} {what} (pid {pid})")
+    for entry in live:
+        log(f"{how} {entry[3]} (pid {entry[0]})")
 
 
 def lab_down(lab: str) -> None:
@@ -987,11 +986,11 @@ def run_hub(args) -> int:
         os.unlink(args.socket)
     sock.bind(args.socket)
     write_atomic(args.pidfile, f"{os.getpid()}\n")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, lambda *args: sys.exit(0))
     fdb: dict[bytes, str] = {}
     last_check = time.monotonic()
     while True:
-        ready, _, _ = select.select([sock], [], [], 5)
+        ready = select.select([sock], [], [], 5)[0]
         if time.monotonic() - last_check >= 5:
             last_check = time.monotonic()
             if not os.path.isdir(args.lab_dir):
@@ -1018,7 +1017,7 @@ def run_hub(args) -> int:
 # ---------------------------------------------------------------- CLI
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="vmlab.py", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="vmlab.py", description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
 
     p = sub.add_parser("build", help="build or reuse a cached image")
