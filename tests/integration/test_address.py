@@ -37,7 +37,7 @@ def global_cidrs(result) -> set[str]:
 
 
 def link_local(netns: str, dev: str) -> set[str]:
-    return {cidr for cidr in cidrs(netns, dev, family=6, scope="link")}
+    return cidrs(netns, dev, family=6, scope="link")
 
 
 def wait_for_link_local(netns: str, dev: str) -> str:
@@ -55,7 +55,7 @@ def wait_for_link_local(netns: str, dev: str) -> str:
 def wire(netns, veth):
     """(namespace, dev): one end of a veth pair whose both ends are up, each in a test namespace."""
     ns_a, ns_b = netns(), netns()
-    dev, _ = veth(ns_a, ns_b, up=True)
+    dev = veth(ns_a, ns_b, up=True)[0]
     return ns_a, dev
 
 
@@ -223,9 +223,9 @@ def test_bad_input_fails_and_changes_nothing(run_tasks, wire, netns):
         "bad link name": (dict(base, dev="a" * 16, addresses=["198.51.100.1/24"]), "dev", "a" * 16),
         "bad namespace name": (dict(base, netns="a b", addresses=["198.51.100.1/24"]), "netns", "a b"),
     }
-    run = run_tasks([addr_task(label, ignore_errors=True, **args) for label, (args, _, _) in cases.items()])
+    run = run_tasks([addr_task(label, ignore_errors=True, **args) for label, (args, *_unused) in cases.items()])
     assert [r.task for r in run] == list(cases)
-    for label, (_, param, word) in cases.items():
+    for label, (_args, param, word) in cases.items():
         result = run.task(label)
         assert result.failed and not result.changed, result
         assert result.msg.startswith(param + ":"), result

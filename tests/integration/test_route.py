@@ -65,7 +65,7 @@ def assert_check_predicts_real(run, check_label: str, real_label: str) -> None:
 def wire(netns, veth):
     """(namespace, dev): a veth end, up, with 192.0.2.1/24 and 2001:db8::1/64 (nodad)."""
     ns_a, ns_b = netns(), netns()
-    dev, _ = veth(ns_a, ns_b, up=True)
+    dev = veth(ns_a, ns_b, up=True)[0]
     ip("address", "add", "192.0.2.1/24", "dev", dev, netns=ns_a)
     ip("address", "add", "2001:db8::1/64", "dev", dev, "nodad", netns=ns_a)
     return ns_a, dev
@@ -115,12 +115,15 @@ def test_default_routes_ipv4_and_ipv6(run_tasks, wire):
     assert returned["ipv4"]["gateway"] == "192.0.2.254" and returned["ipv6"]["metric"] == 1024
 
 
-def test_gateway_change_replaces(run_tasks, wire):
+def test_gateway_or_dev_change_replaces(run_tasks, wire, netns, veth):
     ns, dev = wire
+    other_dev = veth(ns, netns(), up=True)[0]
     ip("route", "add", "default", "via", "192.0.2.254", "proto", "static", netns=ns)
     ip("-6", "route", "add", "default", "via", "2001:db8::fe", "dev", dev, "proto", "static", netns=ns)
+    ip("route", "add", "198.51.100.0/24", "dev", dev, "proto", "static", netns=ns)
     v4 = {"netns": ns, "dst": "default", "gateway": "192.0.2.253"}
     v6 = {"netns": ns, "dst": "default", "gateway": "2001:db8::fd", "dev": dev}
+    moved = {"netns": ns, "dst": "198.51.100.0/24", "dev": other_dev}
     run = run_tasks(
         [
             route_task("Check v4", check_mode=True, diff=True, **v4),
@@ -129,16 +132,29 @@ def test_gateway_change_replaces(run_tasks, wire):
             route_task("Check v6", check_mode=True, diff=True, **v6),
             route_task("Replace v6", diff=True, **v6),
             route_task("Replace v6 again", **v6),
+            route_task("Check dev", check_mode=True, diff=True, **moved),
+            route_task("Replace dev", diff=True, **moved),
+            route_task("Replace dev again", **moved),
         ]
     )
     assert_check_predicts_real(run, "Check v4", "Replace v4")
     assert_check_predicts_real(run, "Check v6", "Replace v6")
+    assert_check_predicts_real(run, "Check dev", "Replace dev")
+    assert run.task("Replace dev")["actions"] == [
+        f"replace route 198.51.100.0/24 dev {dev} scope link with 198.51.100.0/24 dev {other_dev} scope link"
+        f" in namespace {ns}"
+    ]
+    assert not run.task("Replace dev again").changed
+    (route,) = with_dst(routes(ns), "198.51.100.0/24")
+    assert route["dev"] == other_dev and route["scope"] == "link"
     assert run.task("Replace v4")["actions"] == [
         f"replace route default via 192.0.2.254 dev {dev} with default via 192.0.2.253 in namespace {ns}"
     ]
-    v6_route = f"default via 2001:db8::fe dev {dev} metric 1024"  # the diff shows every route of the namespace
-    assert run.task("Replace v4").diff["before"][ns]["routes"] == [f"default via 192.0.2.254 dev {dev}", v6_route]
-    assert run.task("Replace v4").diff["after"][ns]["routes"] == ["default via 192.0.2.253", v6_route]
+    # The diff shows every route of the namespace.
+    others = [f"198.51.100.0/24 dev {dev} scope link", f"default via 2001:db8::fe dev {dev} metric 1024"]
+    before = sorted([f"default via 192.0.2.254 dev {dev}"] + others)
+    assert run.task("Replace v4").diff["before"][ns]["routes"] == before
+    assert run.task("Replace v4").diff["after"][ns]["routes"] == sorted(["default via 192.0.2.253"] + others)
     assert not run.task("Replace v4 again").changed and not run.task("Replace v6 again").changed
     (default4,) = with_dst(routes(ns), "default")
     assert default4["gateway"] == "192.0.2.253"
@@ -225,7 +241,9 @@ def test_absent(run_tasks, wire):
     assert with_dst(shown(run.task("Show after check")), "198.51.100.0/24"), "check mode removed the route"
     for check, real in (("Check v4", "Remove v4"), ("Check table", "Remove table"), ("Check v6", "Remove v6")):
         assert_check_predicts_real(run, check, real)
-    assert run.task("Remove v4")["actions"] == [f"delete route 198.51.100.0/24 via 192.0.2.254 dev {dev} in namespace {ns}"]
+    assert run.task("Remove v4")["actions"] == [
+        f"delete route 198.51.100.0/24 via 192.0.2.254 dev {dev} in namespace {ns}"
+    ]
     for label in ("Remove v4 again", "Another gateway", "Remove table again", "Remove v6 again"):
         assert not run.task(label).changed and run.task(label)["actions"] == [], label
     assert static(routes(ns)) == [] and static(routes(ns, table=100)) == []
@@ -265,7 +283,6 @@ def test_bad_input_fails_and_changes_nothing(run_tasks, wire, netns):
             {"dst": "198.51.100.0/24", "gateway": "203.0.113.1", "dev": dev}, "gateway", "onlink"),
         "unreachable v6 gateway": (
             {"dst": "2001:db8:100::/48", "gateway": "2001:db8:ffff::1"}, "gateway", "2001:db8:ffff::1"),
-        "unreachable default gateway": ({"dst": "default", "gateway": "198.51.100.1"}, "gateway", "198.51.100.1"),
         "v6 gateway for v4 dst": ({"dst": "198.51.100.0/24", "gateway": "2001:db8::fe"}, "gateway", "IPv"),
         "v4 gateway for v6 dst": ({"dst": "2001:db8:100::/48", "gateway": "192.0.2.254"}, "gateway", "IPv"),
         "not a gateway": ({"dst": "198.51.100.0/24", "gateway": "192.0.2"}, "gateway", "192.0.2"),
@@ -281,10 +298,11 @@ def test_bad_input_fails_and_changes_nothing(run_tasks, wire, netns):
         "local table": ({"dst": "198.51.100.0/24", "gateway": "192.0.2.254", "table": "local"}, "table", "local"),
         "bad table": ({"dst": "198.51.100.0/24", "gateway": "192.0.2.254", "table": "nope"}, "table", "nope"),
     }
-    tasks = [route_task(label, ignore_errors=True, **dict({"netns": ns}, **args)) for label, (args, _, _) in cases.items()]
-    run = run_tasks(tasks)
+    run = run_tasks(
+        [route_task(label, ignore_errors=True, **{"netns": ns, **args}) for label, (args, *_unused) in cases.items()]
+    )
     assert [r.task for r in run] == list(cases)
-    for label, (_, param, word) in cases.items():
+    for label, (_args, param, word) in cases.items():
         result = run.task(label)
         assert result.failed and not result.changed, result
         assert result.msg.startswith(param + ":"), result

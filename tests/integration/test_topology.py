@@ -183,9 +183,9 @@ def test_bad_input_fails_and_creates_nothing(run_tasks, netns):
         "bad ipvlan name": ([{"name": ns, "ipvlans": [{"name": "x" * 16, "master": "lo"}]}],
                             "namespaces[0].ipvlans[0].name"),
     }
-    run = run_tasks([topology_task(label, spec, ignore_errors=True) for label, (spec, _) in cases.items()])
+    run = run_tasks([topology_task(label, spec, ignore_errors=True) for label, (spec, *_unused) in cases.items()])
     assert [r.task for r in run] == list(cases)
-    for label, (_, param) in cases.items():
+    for label, (_spec, param) in cases.items():
         result = run.task(label)
         assert result.failed and not result.changed, result
         assert result.msg.startswith(param), result
