@@ -144,7 +144,10 @@ def _netns_for_nsid(ipr, nsid, candidates, open_fd, known):
     for candidate in candidates:
         if candidate in known.values():
             continue
-        fd = open_fd(candidate)
+        try:
+            fd = open_fd(candidate)
+        except FileNotFoundError:  # removed since it was listed
+            continue
         try:
             answer = ipr.get_netnsid(fd=fd) or {}
         finally:

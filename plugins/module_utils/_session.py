@@ -91,7 +91,14 @@ class Session:
     def read(self, netns):
         if netns is not ROOT and not _netns.netns_exists(netns):
             return Namespace(netns, exists=False)
-        ipr = self.ipr(netns)
+        try:
+            ipr = self.ipr(netns)
+        except TaskError:
+            # Removed by someone else since it was listed (container runtimes, other runs):
+            # it is gone, not an error.
+            if not _netns.netns_exists(netns):
+                return Namespace(netns, exists=False)
+            raise
         namespace = read_namespace(ipr, netns)
         return resolve_masters(ipr, namespace, [ROOT] + _netns.list_netns(), _netns.open_netns_fd)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import typing as t
 
 import pytest
 
@@ -42,3 +43,29 @@ def ifaddrmsg(family: int, address: str, prefixlen: int, flags: int, scope: int 
 ], ids=['v4-primary', 'v4-secondary', 'v6-temporary', 'v6-tentative', 'v6-dadfailed'])
 def test_address_from_msg(family: int, address: str, flags: int, expected: Address) -> None:
     assert address_from_msg(ifaddrmsg(family, address, 24, flags), {2: 'eth0'}) == expected
+
+
+def test_resolve_masters_skips_a_namespace_removed_meanwhile() -> None:
+    """A listed namespace that vanished before it was opened is skipped, not a traceback."""
+    import os
+
+    from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import Link, Namespace
+    from ansible_collections.linuxnet.ipvlan.plugins.module_utils._reader import resolve_masters
+
+    nsids = {None: 0, 'ns1': 1}  # as namespace ns0 numbers the others; 'gone' was removed
+    opened = {}
+
+    def open_fd(name: t.Optional[str]) -> int:
+        if name == 'gone':
+            raise FileNotFoundError(2, 'No such file or directory')
+        fd = os.open(os.devnull, os.O_RDONLY)
+        opened[fd] = name
+        return fd
+
+    class FakeIPRoute:
+        def get_netnsid(self, fd: int) -> dict[str, int]:
+            return {'nsid': nsids[opened[fd]]}
+
+    ns0 = Namespace('ns0', links={'ipvl0': Link('ipvl0', kind='ipvlan', master_index=3, master_netnsid=1)})
+    resolved = resolve_masters(FakeIPRoute(), ns0, [None, 'gone', 'ns1'], open_fd)
+    assert resolved.links['ipvl0'].master_netns == 'ns1'
