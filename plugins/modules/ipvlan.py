@@ -80,35 +80,45 @@ author:
 """
 
 EXAMPLES = r"""
-# The HOWTO, section 3: ip link add link eth0 name ipvl0 type ipvlan [mode MODE] [FLAGS]
-- name: (a) L3 bridge mode, the kernel's default
+# The HOWTO, section 3: ip link add link <master> name <slave> type ipvlan [ mode MODE ] [ FLAGS ].
+# (a) to (d) are alternatives, as in the HOWTO: mode and flags belong to eth0's ipvlan port and are
+# shared by all its slaves. After (b), running (c) fails and names ipvl0, which would turn private
+# too, unless allow_port_change is true.
+
+- name: (a) ip link add link eth0 name ipvl0 type ipvlan (L3 bridge, the kernel's default)
   linuxnet.ipvlan.ipvlan:
     name: ipvl0
     master: eth0
 
-- name: (b) L2 bridge mode
+- name: (b) ip link add link eth0 name ipvl0 type ipvlan mode l2 bridge
   linuxnet.ipvlan.ipvlan:
     name: ipvl0
     master: eth0
     mode: l2
     flags: bridge
 
-- name: (c) L2 private mode
+- name: (c) ip link add link eth0 name ipvlan type ipvlan mode l2 private
   linuxnet.ipvlan.ipvlan:
     name: ipvlan
     master: eth0
     mode: l2
     flags: private
 
-- name: (d) L2 vepa mode
+- name: (d) ip link add link eth0 name ipvlan type ipvlan mode l2 vepa
   linuxnet.ipvlan.ipvlan:
     name: ipvlan
     master: eth0
     mode: l2
     flags: vepa
 
-# The HOWTO, section 6 (b) and (c): slaves created on eth0 and placed in ns0 and ns1
-- name: Slaves of the example configuration, up in their namespaces
+# The HOWTO, section 6: slaves of eth0 in namespaces ns0 and ns1. The module creates a slave straight
+# in its namespace; one already made next to its master (step (b) alone) is moved there (step (c)).
+- name: (a) ip netns add ns0; ip netns add ns1
+  linuxnet.ipvlan.netns:
+    name: "{{ item }}"
+  loop: [ns0, ns1]
+
+- name: (b) ip link add link eth0 ipvl0 type ipvlan mode l2, (c) ip link set dev ipvl0 netns ns0, (d)(2) up
   linuxnet.ipvlan.ipvlan:
     name: "{{ item.name }}"
     master: eth0
@@ -119,14 +129,36 @@ EXAMPLES = r"""
     - {name: ipvl0, netns: ns0}
     - {name: ipvl1, netns: ns1}
 
-- name: Switch every slave of eth0 to private, knowingly
+- name: Switch every slave of eth0 to private, knowingly (ipvl1 in ns1 changes too)
   linuxnet.ipvlan.ipvlan:
     name: ipvl0
     master: eth0
     mode: l2
     flags: private
     netns: ns0
+    admin_state: up
     allow_port_change: true
+
+- name: A slave with a smaller MTU, its master living in namespace underlay
+  linuxnet.ipvlan.ipvlan:
+    name: ipvl2
+    master: eth1
+    master_netns: underlay
+    netns: ns0
+    mode: l3s
+    mtu: 1400
+
+- name: Replace a same-named link of another kind (or on another master) with the ipvlan
+  linuxnet.ipvlan.ipvlan:
+    name: ipvl3
+    master: eth2
+    recreate: true
+
+- name: Remove a slave
+  linuxnet.ipvlan.ipvlan:
+    name: ipvl1
+    netns: ns1
+    state: absent
 """
 
 RETURN = r"""
