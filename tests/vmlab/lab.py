@@ -16,13 +16,10 @@ is already up is reused.
 from __future__ import annotations
 
 import argparse
-import glob
-import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -37,7 +34,7 @@ DEFAULT_PLAYBOOK = os.path.join(REPO, "playbooks", "site.yml")
 # Inventory added after the lab's own when it exists: maps the lab's VMs onto the playbooks' groups.
 DEFAULT_EXTRA_INVENTORY = os.path.join(REPO, "playbooks", "inventory", "vmlab.yml")
 EXTRA_INVENTORIES: list[str] = []
-PING_MATRIX_PLAYBOOK = os.path.join(HERE, "ping_matrix.yml")
+PING_MATRIX_PLAYBOOK = os.path.join(REPO, "playbooks", "ping_matrix.yml")
 
 
 def lab_vms(image: str) -> list[dict]:
@@ -84,58 +81,9 @@ def run_playbook(playbook: str, extra: list[str] | None = None) -> None:
                                "for debugging (make lab-down removes it)")
 
 
-# ------------------------------------------------------------------ ping matrix hook
 def print_ping_matrix() -> None:
-    """HOOK: print a ping matrix between every namespace of the lab.
-
-    Runs tests/vmlab/ping_matrix.yml (one play: collect the IPv4 addresses of every
-    namespace on every VM, ping each from every namespace) and prints a table:
-    rows are source namespaces (VM:ns), columns are target addresses, 'ok' or '--'.
-    Replace or extend this function (or the playbook) to change what is shown.
-    """
-    with tempfile.TemporaryDirectory(prefix="linuxnet-pm-") as out:
-        argv = [ansible_tool("ansible-playbook")] + inventory_args() + [PING_MATRIX_PLAYBOOK, "-e", f"pm_output_dir={out}"]
-        with vmlab.Step("ping matrix"):
-            proc = subprocess.run(argv, env=ansible_env(), cwd=REPO, check=False,  # noqa: S603
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if proc.returncode != 0:
-            print(proc.stdout[-4000:])
-            raise vmlab.VmlabError("the ping matrix playbook failed")
-        hosts = []
-        for path in sorted(glob.glob(os.path.join(out, "*.json"))):
-            with open(path, encoding="utf-8") as fh:
-                hosts.append(json.load(fh))
-    print(format_ping_matrix(hosts))
-
-
-def format_ping_matrix(hosts: list[dict]) -> str:
-    columns = []  # (label, addr)
-    for host in hosts:
-        for ns, addrs in sorted(host["addrs"].items()):
-            columns += [(f"{host['host']}:{ns}", addr) for addr in addrs]
-    if not columns:
-        return "ping matrix: no namespace of the lab has an IPv4 address yet (did the playbook run?)"
-    results = {}
-    rows = []
-    for host in hosts:
-        for src_ns, _h, _tns, addr, ok in host["results"]:
-            row = f"{host['host']}:{src_ns}"
-            if row not in rows:
-                rows.append(row)
-            results[(row, addr)] = ok
-    width = max(len(r) for r in rows + ["from \\ to"]) + 2
-    colw = max(len(col[1]) for col in columns) + 2
-    head = "from \\ to".ljust(width) + "".join(col[1].rjust(colw) for col in columns)
-    sub = "".ljust(width) + "".join(col[0][-(colw - 2):].rjust(colw) for col in columns)
-    lines = ["Ping matrix ('ok' = reply, '--' = none, '.' = own address):", head, sub]
-    for row in rows:
-        own = {a for lbl, a in columns if lbl == row}
-        cells = []
-        for addr in [col[1] for col in columns]:
-            cells.append("." if addr in own else ("ok" if results.get((row, addr)) else "--"))
-        lines.append(row.ljust(width) + "".join(c.rjust(colw) for c in cells))
-    return "\n".join(lines)
-# ------------------------------------------------------------------ end of hook
+    """Every namespace pings every other one, across VMs: the collection's own playbook prints the matrix."""
+    run_playbook(PING_MATRIX_PLAYBOOK)
 
 
 def cmd_up(args) -> None:
