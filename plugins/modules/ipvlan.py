@@ -36,7 +36,8 @@ options:
   netns:
     description:
       - Named namespace the slave must end up in; a new slave is created straight into it, and a slave found next to
-        its master is moved there. Omit to keep it in the module's namespace. The namespace must exist.
+        its master is moved there. Omit to keep it in the module's namespace.
+      - The namespace must exist; with O(state=absent) a missing namespace means there is nothing to remove.
     type: str
   mode:
     description: ipvlan mode of the master's port (C(l3) is the kernel's default).
@@ -210,7 +211,7 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, ipvlan_options
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import IpvlanSpec, NamespaceSpec
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, IpvlanSpec, NamespaceSpec
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import check_ipvlan
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import master_name
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
@@ -218,6 +219,8 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run
 
 def build_specs(params, world):
     netns, ipvlan = check_ipvlan(params, netns_param='netns')
+    if params['state'] == 'absent' and netns is not ROOT and not world.get(netns).exists:
+        return []  # the slave went away with its namespace: nothing to remove
     ipvlan = IpvlanSpec(present=params['state'] == 'present', recreate=params['recreate'],
                         allow_port_change=params['allow_port_change'], **ipvlan)
     return [NamespaceSpec(netns, ipvlans=(ipvlan,))]
