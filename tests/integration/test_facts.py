@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 import json
+import time
 
-from helpers import ip, links, netns_exists
+from helpers import cidrs, ip, links, netns_exists
 
 MODULE = "linuxnet.ipvlan.facts"
 
@@ -15,6 +16,15 @@ MODULE = "linuxnet.ipvlan.facts"
 def facts_task(label: str, **args) -> dict:
     extra = {key: args.pop(key) for key in ("check_mode", "ignore_errors") if key in args}
     return {"name": label, MODULE: args, **extra}
+
+
+def wait_for_link_local(netns: str, dev: str) -> None:
+    """The kernel adds fe80::/64 when the veth gets its carrier; wait until it is there."""
+    deadline = time.monotonic() + 20
+    while not cidrs(netns, dev, family=6, scope="link"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{dev} in {netns} never got an IPv6 link-local address")
+        time.sleep(0.1)
 
 
 def test_facts_match_the_kernel(run_tasks, netns, veth):
@@ -27,6 +37,7 @@ def test_facts_match_the_kernel(run_tasks, netns, veth):
     ip("route", "add", "203.0.113.0/24", "dev", dev_a, "table", "100", "proto", "static", netns=ns_a)
     ip("-6", "route", "add", "default", "via", "2001:db8::fe", "proto", "static", netns=ns_a)
     missing = netns.name()  # listed but never created: the module must not create it
+    wait_for_link_local(ns_a, dev_a)  # so that both reads below see the same addresses
 
     run = run_tasks(
         [
