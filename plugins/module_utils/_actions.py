@@ -13,6 +13,8 @@ do it (``apply``, on a netlink session).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import ipaddress
 from dataclasses import dataclass, replace
 from typing import Optional, Tuple
@@ -24,10 +26,20 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     Route,
     netns_label,
 )
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import IPVLAN_FLAGS, IPVLAN_MODES
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import IPVLAN_FLAGS, IPVLAN_MODES, NetlinkError
 
 IFA_F_NODAD = 0x02
 RTNH_F_ONLINK = 0x04
+
+
+@contextlib.contextmanager
+def _already_gone(code):
+    """A deletion whose object is already gone has done its job."""
+    try:
+        yield
+    except NetlinkError as exc:
+        if getattr(exc, 'code', None) != code:
+            raise
 
 
 def _where(netns):
@@ -255,8 +267,9 @@ class DeleteAddress(Action):
         ns.addresses = [a for a in ns.addresses if (a.dev, a.ip) != (self.dev, self.ip)]
 
     def apply(self, session):
-        session.ipr(self.netns).addr('del', index=session.ifindex(self.netns, self.dev),
-                                     address=str(self.ip.ip), prefixlen=self.ip.network.prefixlen)
+        with _already_gone(errno.EADDRNOTAVAIL):
+            session.ipr(self.netns).addr('del', index=session.ifindex(self.netns, self.dev),
+                                         address=str(self.ip.ip), prefixlen=self.ip.network.prefixlen)
 
 
 def _route_kwargs(session, netns, route):
@@ -317,4 +330,6 @@ class DeleteRoute(Action):
         route = self.route
         kwargs = dict(dst=str(route.dst.network_address), dst_len=route.dst.prefixlen,
                       family=10 if route.family == 6 else 2, table=route.table, priority=route.metric)
-        session.ipr(self.netns).route('del', **kwargs)
+        # The kernel may have flushed it meanwhile (its link went away with a namespace).
+        with _already_gone(errno.ESRCH):
+            session.ipr(self.netns).route('del', **kwargs)

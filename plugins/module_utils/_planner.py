@@ -21,7 +21,7 @@ gateway must be reachable through an up link.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._actions import (
     AddAddress,
@@ -327,7 +327,8 @@ class _Planner:
             if route.dev and not namespace.links[route.dev].up:
                 raise TaskError('dev: %s in %s is down; the kernel refuses a route through a link that is down '
                                 '(ENETDOWN): bring it up first' % (route.dev, netns_label(spec.name)))
-            _check_gateway(namespace, route, spec.name)
+            # Name the device the kernel will pick, so the predicted route reads as the kernel's will.
+            route = replace(route, dev=_gateway_dev(namespace, route, spec.name))
             if same_key:
                 self.emit(ReplaceRoute(spec.name, old=same_key[0], route=route))
             else:
@@ -361,20 +362,23 @@ def _satisfies(current, wanted):
             and current.scope == wanted.scope and current.onlink == wanted.onlink)
 
 
-def _check_gateway(namespace, route, netns):
-    """The kernel refuses a gateway it cannot reach (ENETUNREACH): say so before trying."""
+def _gateway_dev(namespace, route, netns):
+    """The device through which the kernel reaches the gateway.
+
+    The kernel refuses a gateway it cannot reach (ENETUNREACH): say so before trying.
+    """
     gateway = route.gateway
     if gateway is None or route.onlink or (gateway.version == 6 and gateway.is_link_local):
-        return
+        return route.dev
     for address in namespace.addresses:
         link = namespace.links.get(address.dev)
         if (link is not None and link.up and route.dev in (None, address.dev)
                 and address.ip.version == gateway.version and gateway in address.ip.network):
-            return
+            return address.dev
     for other in namespace.routes:
         if (other.gateway is None and other.dev and other.family == gateway.version
                 and gateway in other.dst and route.dev in (None, other.dev)):
-            return
+            return other.dev
     raise TaskError('gateway: %s is not reachable in %s: no address on an up link%s covers it; add an '
                     'address in its subnet first, or set onlink: true'
                     % (gateway, netns_label(netns), ' (%s)' % route.dev if route.dev else ''))

@@ -14,6 +14,8 @@ from __future__ import annotations
 import ipaddress
 import typing as t
 
+from dataclasses import replace
+
 import pytest
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._actions import (
@@ -403,14 +405,16 @@ ROUTE_REPLACED: list[tuple[str, Route, Route]] = [
 @pytest.mark.parametrize('current, wanted', [c[1:] for c in ROUTE_REPLACED], ids=[c[0] for c in ROUTE_REPLACED])
 def test_route_replaced_not_duplicated(current: Route, wanted: Route) -> None:
     the_plan = routes_plan(routed(current), present(wanted))
-    assert the_plan.actions == [ReplaceRoute('ns0', old=current, route=wanted)]
-    assert the_plan.after.get('ns0').routes == [wanted]
+    # Without a dev, the plan names the device the kernel will pick (eth0 reaches the gateway).
+    expected = replace(wanted, dev=wanted.dev or 'eth0')
+    assert the_plan.actions == [ReplaceRoute('ns0', old=current, route=expected)]
+    assert the_plan.after.get('ns0').routes == [expected]
 
 
 def test_route_replace_description() -> None:
     the_plan = routes_plan(routed(Route(DEFAULT4, GW, dev='eth0')), present(Route(DEFAULT4, addr('198.51.100.254'))))
     assert the_plan.describe() == [
-        'replace route default via 198.51.100.1 dev eth0 with default via 198.51.100.254 in namespace ns0']
+        'replace route default via 198.51.100.1 dev eth0 with default via 198.51.100.254 dev eth0 in namespace ns0']
 
 
 @pytest.mark.parametrize('current, wanted', [
@@ -421,8 +425,9 @@ def test_route_replace_description() -> None:
 ], ids=['v4-metric', 'v6-metric', 'table'])
 def test_route_metric_and_table_are_part_of_the_key(current: Route, wanted: Route) -> None:
     the_plan = routes_plan(routed(current), present(wanted))
-    assert the_plan.actions == [AddRoute('ns0', route=wanted)]
-    assert the_plan.after.get('ns0').routes == [current, wanted]
+    expected = replace(wanted, dev='eth0')
+    assert the_plan.actions == [AddRoute('ns0', route=expected)]
+    assert the_plan.after.get('ns0').routes == [current, expected]
 
 
 ROUTE_ABSENT: list[tuple[str, list[Route], Route, list[Route]]] = [
@@ -480,7 +485,8 @@ def test_gateway_behind_a_down_link_is_unreachable() -> None:
 def test_gateway_reachable_through_a_device_route() -> None:
     device_route = Route(net('192.0.2.0/24'), dev='eth0', scope=SCOPES['link'])
     route = Route(net('203.0.113.0/24'), addr('192.0.2.1'))
-    assert routes_plan(routed(device_route), present(route)).actions == [AddRoute('ns0', route=route)]
+    assert routes_plan(routed(device_route), present(route)).actions == [
+        AddRoute('ns0', route=replace(route, dev='eth0'))]
 
 
 def test_replacing_with_an_unreachable_gateway_fails() -> None:
@@ -494,7 +500,8 @@ def test_gateway_reachable_via_address_added_in_the_same_plan() -> None:
     spec = NamespaceSpec('ns0', addresses=(AddressesSpec('eth0', (ip('198.51.100.11/24'),)),),
                          routes=(RouteSpec(route),))
     the_plan = plan([spec], world(current))
-    assert the_plan.actions == [AddAddress('ns0', dev='eth0', ip=ip('198.51.100.11/24')), AddRoute('ns0', route=route)]
+    assert the_plan.actions == [AddAddress('ns0', dev='eth0', ip=ip('198.51.100.11/24')),
+                                AddRoute('ns0', route=replace(route, dev='eth0'))]
 
 
 def test_gateway_reachable_via_link_brought_up_in_the_same_plan() -> None:
@@ -614,3 +621,15 @@ def test_deleting_a_primary_leaves_other_subnets_alone() -> None:
     assert the_plan.describe() == ['delete address 198.51.100.12/24 from eth0 in namespace ns0',
                                    'delete address 198.51.100.11/24 from eth0 in namespace ns0',
                                    'add address 198.51.100.12/24 to eth0 in namespace ns0']
+
+
+def test_a_route_already_deleted_by_the_kernel_counts_as_deleted() -> None:
+    """Deleting a route or address that vanished meanwhile (its link left with a namespace) is no error."""
+    from ansible_collections.linuxnet.ipvlan.plugins.module_utils._actions import _already_gone
+    from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkError
+
+    with _already_gone(3):
+        raise NetlinkError(3, 'No such process')
+    with pytest.raises(NetlinkError):
+        with _already_gone(3):
+            raise NetlinkError(22, 'Invalid argument')

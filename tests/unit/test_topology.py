@@ -134,7 +134,7 @@ def test_howto_namespace_on_a_fresh_host() -> None:
         SetLink('ns0', name='ipvl0', up=True, alias=MANAGED_ALIAS),
         AddAddress('ns0', dev='ipvl0', ip=ip('198.51.100.11/24')),
     ]
-    assert the_plan.describe()[-1] == 'add route default via 198.51.100.1 in namespace ns0'
+    assert the_plan.describe()[-1] == 'add route default via 198.51.100.1 dev ipvl0 in namespace ns0'
     # Run again on what it predicted: nothing left to do.
     assert plan([spec], the_plan.after).actions == []
 
