@@ -16,6 +16,7 @@ is already up is reused.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
@@ -82,8 +83,20 @@ def run_playbook(playbook: str, extra: list[str] | None = None) -> None:
 
 
 def print_ping_matrix() -> None:
-    """Every namespace pings every other one, across VMs: the collection's own playbook prints the matrix."""
-    run_playbook(PING_MATRIX_PLAYBOOK)
+    """Every namespace pings every other one, across VMs, with the collection's own playbook.
+
+    The playbook writes the matrix to a file before it judges the cells, so the matrix is
+    printed whole (Ansible's output wraps it) even when a cell failed.
+    """
+    matrix = os.path.join(REPO, "build", "lab", "ping-matrix.txt")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(matrix)
+    try:
+        run_playbook(PING_MATRIX_PLAYBOOK, ["-e", f"ping_matrix_output_file={matrix}"])
+    finally:
+        if os.path.exists(matrix):
+            with open(matrix, encoding="utf-8") as text:
+                print("\n" + text.read())
 
 
 def cmd_up(args) -> None:
