@@ -137,6 +137,15 @@ def routes(netns: str | None, family: int = 4, table: str | int = "main") -> lis
 # --------------------------------------------------------------------------- kernel objects
 
 
+def assert_failed_cleanly(result: Mapping[str, Any], prefix: str, *words: str) -> None:
+    """A task refused its input: failed, changed nothing, said which parameter (PREFIX) and why (WORDS)."""
+    assert result["failed"] and not result["changed"], result
+    assert result.get("msg", "").startswith(prefix), result
+    for word in words:
+        assert word in result["msg"], result
+    assert "Traceback" not in json.dumps(dict(result)), result
+
+
 def add_netns(name: str) -> None:
     ip("netns", "add", name)
 

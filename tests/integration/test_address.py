@@ -11,7 +11,7 @@ import time
 import pytest
 
 import helpers
-from helpers import addresses, cidrs, ip, netns_exists
+from helpers import assert_failed_cleanly, addresses, cidrs, ip, netns_exists
 
 MODULE = "linuxnet.ipvlan.address"
 
@@ -226,10 +226,6 @@ def test_bad_input_fails_and_changes_nothing(run_tasks, wire, netns):
     run = run_tasks([addr_task(label, ignore_errors=True, **args) for label, (args, *_unused) in cases.items()])
     assert [r.task for r in run] == list(cases)
     for label, (_args, param, word) in cases.items():
-        result = run.task(label)
-        assert result.failed and not result.changed, result
-        assert result.msg.startswith(param + ":"), result
-        assert word in result.msg, result
-        assert "Traceback" not in json.dumps(dict(result)), result
+        assert_failed_cleanly(run.task(label), param + ":", word)
     assert cidrs(ns, dev) == {"192.0.2.40/24"}
     assert not netns_exists(missing_ns)

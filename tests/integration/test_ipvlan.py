@@ -15,7 +15,7 @@ import json
 import pytest
 
 import helpers
-from helpers import is_up, link, link_kind, links, netns_exists
+from helpers import assert_failed_cleanly, is_up, link, link_kind, links, netns_exists
 
 MODULE = "linuxnet.ipvlan.ipvlan"
 
@@ -116,10 +116,6 @@ def test_bad_input_fails_naming_the_parameter(run_tasks, master, netns, veth):
     run = run_tasks([ipvlan_task(label, ignore_errors=True, **args) for label, (args, *_unused) in cases.items()])
     assert [r.task for r in run] == list(cases)
     for label, (_args, start, word) in cases.items():
-        result = run.task(label)
-        assert result.failed and not result.changed, result
-        assert result.msg.startswith(start if " " in start else start + ": "), result
-        assert word in result.msg, result
-        assert "Traceback" not in json.dumps(dict(result)), result
+        assert_failed_cleanly(run.task(label), start if " " in start else start + ": ", word)
     assert not netns_exists(missing_ns)
     assert name not in link_names(ns_a) | link_names(ns_b) | link_names(None)

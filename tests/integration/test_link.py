@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import helpers
-from helpers import cidrs, is_up, link, netns_exists
+from helpers import assert_failed_cleanly, cidrs, is_up, link, netns_exists
 
 MODULE = "linuxnet.ipvlan.link"
 
@@ -138,12 +138,7 @@ def test_bad_input_fails_and_changes_nothing(run_tasks, netns, veth):
     run = run_tasks([link_task(label, ignore_errors=True, **args) for label, (args, *_unused) in cases.items()])
     assert [r.task for r in run] == list(cases)
     for label, (_args, param, words) in cases.items():
-        result = run.task(label)
-        assert result.failed and not result.changed, result
-        assert result.msg.startswith(param + ":"), result
-        for word in words:
-            assert word in result.msg, result
-        assert "Traceback" not in json.dumps(dict(result)), result
+        assert_failed_cleanly(run.task(label), param + ":", *words)
     assert not netns_exists(missing_ns)
     assert state_of(ns_a, dev) == (False, 1500)
     assert state_of(ns_a, "lo")[0] is False

@@ -10,7 +10,7 @@ import json
 import pytest
 
 import helpers
-from helpers import ip, netns_exists, routes
+from helpers import assert_failed_cleanly, ip, netns_exists, routes
 
 MODULE = "linuxnet.ipvlan.route"
 
@@ -298,10 +298,6 @@ def test_bad_input_fails_and_changes_nothing(run_tasks, wire, netns):
     )
     assert [r.task for r in run] == list(cases)
     for label, (_args, param, word) in cases.items():
-        result = run.task(label)
-        assert result.failed and not result.changed, result
-        assert result.msg.startswith(param + ":"), result
-        assert word in result.msg, result
-        assert "Traceback" not in json.dumps(dict(result)), result
+        assert_failed_cleanly(run.task(label), param + ":", word)
     assert user_routes(ns) == before
     assert not netns_exists(missing_ns)
