@@ -60,6 +60,7 @@ class Session:
 
     def __init__(self):
         self._sockets = {}
+        self._names = None   # the named namespaces, listed once: mountinfo grows with each one
 
     def close(self):
         for ipr in self._sockets.values():
@@ -88,8 +89,13 @@ class Session:
 
     # --- reading -----------------------------------------------------------------
 
+    def names(self):
+        if self._names is None:
+            self._names = _netns.list_netns()
+        return self._names
+
     def read(self, netns):
-        if netns is not ROOT and not _netns.netns_exists(netns):
+        if netns is not ROOT and netns not in self.names():
             return Namespace(netns, exists=False)
         try:
             ipr = self.ipr(netns)
@@ -100,10 +106,10 @@ class Session:
                 return Namespace(netns, exists=False)
             raise
         namespace = read_namespace(ipr, netns)
-        return resolve_masters(ipr, namespace, [ROOT] + _netns.list_netns(), _netns.open_netns_fd)
+        return resolve_masters(ipr, namespace, [ROOT] + self.names(), _netns.open_netns_fd)
 
     def world(self):
-        return World(loader=self.read, names=_netns.list_netns)
+        return World(loader=self.read, names=self.names)
 
     def ifindex(self, netns, name):
         found = self.ipr(netns).link_lookup(ifname=name)
@@ -114,9 +120,11 @@ class Session:
     # --- namespaces --------------------------------------------------------------
 
     def create_netns(self, name):
+        self._names = None
         _netns.create_netns(name)
 
     def delete_netns(self, name):
+        self._names = None
         self.forget(name)
         _netns.remove_netns(name)
 
