@@ -272,10 +272,14 @@ class DeleteAddress(Action):
                                          address=str(self.ip.ip), prefixlen=self.ip.network.prefixlen)
 
 
+def _route_key(route):
+    """What the kernel identifies a route by (see Route.key)."""
+    return dict(dst=str(route.dst.network_address), dst_len=route.dst.prefixlen,
+                family=10 if route.family == 6 else 2, table=route.table, priority=route.metric)
+
+
 def _route_kwargs(session, netns, route):
-    kwargs = dict(dst=str(route.dst.network_address), dst_len=route.dst.prefixlen,
-                  family=10 if route.family == 6 else 2, table=route.table,
-                  proto=route.proto, scope=route.scope, priority=route.metric)
+    kwargs = dict(_route_key(route), proto=route.proto, scope=route.scope)
     if route.gateway is not None:
         kwargs['gateway'] = str(route.gateway)
     if route.dev:
@@ -327,9 +331,6 @@ class DeleteRoute(Action):
         ns.routes = [r for r in ns.routes if r != self.route]
 
     def apply(self, session):
-        route = self.route
-        kwargs = dict(dst=str(route.dst.network_address), dst_len=route.dst.prefixlen,
-                      family=10 if route.family == 6 else 2, table=route.table, priority=route.metric)
         # The kernel may have flushed it meanwhile (its link went away with a namespace).
         with _already_gone(errno.ESRCH):
-            session.ipr(self.netns).route('del', **kwargs)
+            session.ipr(self.netns).route('del', **_route_key(self.route))
