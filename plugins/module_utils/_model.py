@@ -98,10 +98,6 @@ class Route:
         """What identifies a route to the kernel: a second route with the same key replaces it."""
         return (self.dst.version, self.table, self.dst, self.metric)
 
-    def same_path(self, other):
-        return (self.gateway, self.dev, self.scope, self.onlink) == (
-            other.gateway, other.dev, other.scope, other.onlink)
-
     def render(self):
         words = ['default' if self.dst.prefixlen == 0 else str(self.dst)]
         if self.gateway is not None:
