@@ -19,6 +19,12 @@ import ipaddress
 from dataclasses import dataclass, replace
 from typing import Optional, Tuple
 
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import (
+    IFA_F_NODAD,
+    IPVLAN_FLAGS,
+    IPVLAN_MODES,
+    RTNH_F_ONLINK,
+)
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     Address,
     Link,
@@ -26,10 +32,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     Route,
     netns_label,
 )
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import IPVLAN_FLAGS, IPVLAN_MODES, NetlinkError
-
-IFA_F_NODAD = 0x02
-RTNH_F_ONLINK = 0x04
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkError
 
 
 @contextlib.contextmanager

@@ -7,10 +7,9 @@
 
 from __future__ import annotations
 
-NETNS = dict(netns=dict(type='str'))
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import IPVLAN_FLAGS, IPVLAN_MODES
 
-IPVLAN_MODES = ['l2', 'l3', 'l3s']
-IPVLAN_FLAGS = ['bridge', 'private', 'vepa']
+NETNS = dict(netns=dict(type='str'))
 
 
 def route_options():
@@ -32,8 +31,8 @@ def ipvlan_options():
         name=dict(type='str', required=True),
         master=dict(type='str'),
         master_netns=dict(type='str'),
-        mode=dict(type='str', choices=IPVLAN_MODES, default='l3'),
-        flags=dict(type='str', choices=IPVLAN_FLAGS, default='bridge'),
+        mode=dict(type='str', choices=list(IPVLAN_MODES), default='l3'),
+        flags=dict(type='str', choices=list(IPVLAN_FLAGS), default='bridge'),
         mtu=dict(type='int'),
         admin_state=dict(type='str', choices=['up', 'down']),
     )

@@ -41,7 +41,6 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import Tas
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     MANAGED_ALIAS,
     ROOT,
-    UNNAMED,
     LinkSpec,
     netns_label,
 )
@@ -214,10 +213,9 @@ class _Planner:
         return None
 
     def _master_name(self, link):
-        namespace = self.after.get(link.master_netns) if link.master_netns != UNNAMED else None
-        for candidate in (namespace.links.values() if namespace else ()):
-            if candidate.ifindex == link.master_index:
-                return '%s in %s' % (candidate.name, netns_label(link.master_netns))
+        master = self.after.master_of(link)
+        if master is not None:
+            return '%s in %s' % (master.name, netns_label(link.master_netns))
         return 'ifindex %s in %s' % (link.master_index, netns_label(link.master_netns))
 
     def _siblings(self, port, netns, name):

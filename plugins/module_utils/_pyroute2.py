@@ -33,13 +33,10 @@ except ImportError:
 
 HAS_PYROUTE2 = PYROUTE2_IMPORT_ERROR is None
 
-__all__ = ['HAS_PYROUTE2', 'IPVLAN_FLAGS', 'IPVLAN_MODES', 'NetlinkError', 'ensure_pyroute2', 'open_iproute']
+__all__ = ['HAS_PYROUTE2', 'NetlinkError', 'ensure_pyroute2', 'open_iproute']
 
 # The system interpreters a distribution package (python3-pyroute2) installs into.
 SYSTEM_INTERPRETERS = ['/usr/bin/python3', '/usr/libexec/platform-python', '/usr/bin/python']
-
-IPVLAN_MODES = {'l2': 0, 'l3': 1, 'l3s': 2}
-IPVLAN_FLAGS = {'bridge': 0, 'private': 1, 'vepa': 2}
 
 if HAS_PYROUTE2:
     class ipvlan_data(nla):  # pylint: disable=invalid-name

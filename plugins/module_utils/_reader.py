@@ -16,24 +16,20 @@ import os
 import socket
 from dataclasses import replace
 
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import (
+    IFA_F_DADFAILED,
+    IFA_F_SECONDARY,
+    IFA_F_TENTATIVE,
+    IFF_UP,
+    IPVLAN_FLAGS,
+    IPVLAN_MODES,
     KERNEL_PROTOS,
+    RTM_F_CLONED,
+    RTN_UNICAST,
+    RTNH_F_ONLINK,
     TABLES,
-    UNNAMED,
-    Address,
-    Link,
-    Namespace,
-    Route,
 )
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import IPVLAN_FLAGS, IPVLAN_MODES
-
-IFF_UP = 0x1
-IFA_F_SECONDARY = 0x01  # IPv4 only: the same bit is IFA_F_TEMPORARY for IPv6
-IFA_F_DADFAILED = 0x08
-IFA_F_TENTATIVE = 0x40
-RTNH_F_ONLINK = 0x04
-RTN_UNICAST = 1
-RTM_F_CLONED = 0x200
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import UNNAMED, Address, Link, Namespace, Route
 
 _MODE_NAMES = {v: k for k, v in IPVLAN_MODES.items()}
 

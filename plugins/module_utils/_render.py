@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, SCOPE_NAMES, TABLES, UNNAMED
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import SCOPE_NAMES, TABLES
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT
 
 ROOT_LABEL = '(root)'
 _TABLE_NAMES = {v: k for k, v in TABLES.items()}
@@ -18,14 +19,8 @@ def netns_key(name):
 
 
 def master_name(world, link):
-    """The master's name, looked up in its namespace (None when it cannot be seen)."""
-    if link.master_index is None or link.master_netns == UNNAMED:
-        return None
-    namespace = world.get(link.master_netns)
-    for candidate in namespace.links.values():
-        if candidate.ifindex == link.master_index:
-            return candidate.name
-    return None
+    master = world.master_of(link)
+    return master.name if master is not None else None
 
 
 def link_view(world, link, addresses=None):

@@ -17,42 +17,9 @@ import os
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _netns
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError, explain
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, Namespace, netns_label
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, Namespace, World, netns_label
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkError, open_iproute
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._reader import read_namespace, resolve_masters
-
-
-class World:
-    """Namespace states by name (ROOT for the module's own), read on first use.
-
-    The planner works on a copy and lets each action predict its effect on it.
-    """
-
-    def __init__(self, loader=None, names=None, namespaces=None):
-        self._loader = loader
-        self._names = names
-        self.namespaces = dict(namespaces or {})
-
-    def get(self, name):
-        if name not in self.namespaces:
-            self.namespaces[name] = self._loader(name) if self._loader else Namespace(name, exists=False)
-        return self.namespaces[name]
-
-    def names(self):
-        """Every namespace that exists: the root one and all named ones."""
-        listed = self._names() if self._names else [n for n in self.namespaces if n is not ROOT]
-        known = set(listed) | {n for n, ns in self.namespaces.items() if ns.exists and n is not ROOT}
-        return [ROOT] + sorted(known)
-
-    def all(self):
-        return [self.get(name) for name in self.names()]
-
-    def copy(self):
-        clone = World(self._loader, self._names)
-        clone.namespaces = {name: ns.copy() for name, ns in self.namespaces.items()}
-        # The clone reads through to the original so that both see one kernel read.
-        clone._loader = lambda name: self.get(name).copy()
-        return clone
 
 
 class Session:

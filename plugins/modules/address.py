@@ -89,13 +89,8 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
-    AddressesSpec,
-    NamespaceSpec,
-    check_ifname,
-    check_netns_name,
-    parse_cidr,
-)
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import AddressesSpec, NamespaceSpec
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_ifname, check_netns_name, parse_cidr
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import addresses_of
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
 

@@ -92,7 +92,8 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, check_netns_name
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_netns_name
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import namespace_view
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
 

@@ -212,7 +212,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, ipvlan_options
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, IpvlanSpec, NamespaceSpec
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import check_ipvlan
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_ipvlan
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import master_name
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
 

@@ -75,13 +75,8 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, admin_up
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
-    LinkSpec,
-    NamespaceSpec,
-    check_ifname,
-    check_mtu,
-    check_netns_name,
-)
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import LinkSpec, NamespaceSpec
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_ifname, check_mtu, check_netns_name
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import link_view
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
 

@@ -81,7 +81,8 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import NamespaceSpec, check_netns_name
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import NamespaceSpec
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_netns_name
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._netns import pids_in_netns
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
 

@@ -116,12 +116,8 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, route_options
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
-    NamespaceSpec,
-    RouteSpec,
-    build_route,
-    check_netns_name,
-)
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import NamespaceSpec, RouteSpec
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import build_route, check_netns_name
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import routes_view
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
 

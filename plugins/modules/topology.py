@@ -196,6 +196,8 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     LinkSpec,
     NamespaceSpec,
     RouteSpec,
+)
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import (
     build_route,
     check_ipvlan,
     check_netns_name,

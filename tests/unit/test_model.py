@@ -13,11 +13,9 @@ import typing as t
 import pytest
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
-    ROOT,
-    SCOPES,
-    TABLES,
-    Route,
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import SCOPES, TABLES
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, Route
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import (
     build_route,
     check_ifname,
     check_ipvlan,

@@ -29,9 +29,9 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._actions import (
     SetLink,
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import SCOPES
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     ROOT,
-    SCOPES,
     Address,
     AddressesSpec,
     Link,
@@ -40,10 +40,10 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     NamespaceSpec,
     Route,
     RouteSpec,
+    World,
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._planner import Plan, plan
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import diff_view
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._session import World
 
 ip = ipaddress.ip_interface
 net = ipaddress.ip_network

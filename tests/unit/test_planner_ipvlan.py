@@ -35,10 +35,10 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     Link,
     Namespace,
     NamespaceSpec,
+    World,
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._planner import Plan, plan
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import diff_view
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._session import World
 
 ip = ipaddress.ip_interface
 MAC = '52:54:00:00:01:01'

@@ -13,7 +13,7 @@ import typing as t
 
 import pytest
 
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import Address
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import Address, Link, Namespace
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import HAS_PYROUTE2
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._reader import address_from_msg
 
@@ -49,7 +49,6 @@ def test_resolve_masters_skips_a_namespace_removed_meanwhile() -> None:
     """A listed namespace that vanished before it was opened is skipped, not a traceback."""
     import os
 
-    from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import Link, Namespace
     from ansible_collections.linuxnet.ipvlan.plugins.module_utils._reader import resolve_masters
 
     nsids = {None: 0, 'ns1': 1}  # as namespace ns0 numbers the others; 'gone' was removed

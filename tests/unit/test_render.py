@@ -12,18 +12,18 @@ import typing as t
 
 import pytest
 
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import SCOPES
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     MANAGED_ALIAS,
     ROOT,
-    SCOPES,
     UNNAMED,
     Address,
     Link,
     Namespace,
     Route,
+    World,
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import master_name, namespace_view, route_view
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._session import World
 from ansible_collections.linuxnet.ipvlan.plugins.modules.facts import view
 
 net = ipaddress.ip_network

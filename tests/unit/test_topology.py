@@ -30,9 +30,9 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     Link,
     Namespace,
     NamespaceSpec,
+    World,
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._planner import plan
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._session import World
 from ansible_collections.linuxnet.ipvlan.plugins.modules.topology import namespace_spec, purge_specs
 
 ETH0 = Link('eth0', ifindex=2, up=True, mtu=1500, mac='52:54:00:00:01:01')
