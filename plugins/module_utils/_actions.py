@@ -249,6 +249,11 @@ class AddAddress(Action):
         world.namespaces[self.netns].addresses.append(
             Address(self.dev, self.ip, scope=254 if self.ip.ip.is_loopback else 0))
 
+    def restores(self, namespace):
+        """Was this IPv6 address there (flushed by the kernel meanwhile, see _runner)?"""
+        return (namespace.exists and self.ip.version == 6
+                and any(a.ip == self.ip for a in namespace.addresses_of(self.dev)))
+
     def apply(self, session):
         kwargs = dict(index=session.ifindex(self.netns, self.dev), address=str(self.ip.ip),
                       prefixlen=self.ip.network.prefixlen)
@@ -301,6 +306,10 @@ class AddRoute(Action):
 
     def predict(self, world):
         world.namespaces[self.netns].routes.append(self.route)
+
+    def restores(self, namespace):
+        """Was this route there (the kernel flushed it meanwhile, see _runner)?"""
+        return namespace.exists and any(r.key == self.route.key for r in namespace.routes)
 
     def apply(self, session):
         session.ipr(self.netns).route('add', **_route_kwargs(session, self.netns, self.route))

@@ -229,4 +229,12 @@ class NamespaceSpec:
     purge_routes: bool = False
     mark_managed: bool = False
 
+    @property
+    def only_removes(self):
+        """Asks for nothing but absence: satisfied by a namespace that does not exist."""
+        return (not self.links and not self.purge_routes
+                and not any(i.present for i in self.ipvlans)
+                and not any(a.present for a in self.addresses)
+                and not any(r.present for r in self.routes))
+
 

@@ -41,7 +41,9 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import Tas
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     MANAGED_ALIAS,
     ROOT,
+    Link,
     LinkSpec,
+    Namespace,
     netns_label,
 )
 
@@ -52,6 +54,7 @@ class Plan:
     before: object            # World as read
     after: object             # World as predicted
     scope: dict = field(default_factory=dict)   # netns -> Scope: what the diff shows
+    warnings: list = field(default_factory=list)  # check mode's assumptions, said out loud
 
     @property
     def changed(self):
@@ -68,13 +71,58 @@ class Scope:
     routes: bool = False
 
 
-def plan(specs, world):
-    planner = _Planner(world)
+def plan(specs, world, assume=False):
+    """The actions that take WORLD to SPECS.
+
+    ASSUME (check mode): a namespace, link or master that a spec needs but that is
+    missing (or a master that is down) is taken as provided by an earlier task of the
+    play, with a warning, instead of refusing: check mode then predicts the change the
+    real run makes after that task.  A real run never assumes.
+    """
+    validate(specs)
+    planner = _Planner(world, assume)
     for phase in (planner.namespaces, planner.removals, planner.ipvlan_removals, planner.ipvlans,
                   planner.links, planner.address_removals, planner.addresses, planner.routes):
         for spec in specs:
             phase(spec)
-    return Plan(planner.actions, world, planner.after, planner.scope)
+    return Plan(planner.actions, world, planner.after, planner.scope, planner.warnings)
+
+
+def validate(specs):
+    """Conflicts between declared objects, refused before anything is read or changed."""
+    ports = {}       # (master_netns, master) -> the first slave declared on it
+    slave_port = {}  # (netns, slave) -> its port: ipvlan addresses are unique port-wide
+    owners = {}      # (namespace or port, ip) -> (netns, dev, ip) that declared it first
+    for spec in specs:
+        _no_twice([i.name for i in spec.ipvlans], 'name', 'ipvlan', spec.name)
+        for ipvlan in (i for i in spec.ipvlans if i.present):
+            port = (ipvlan.master_netns, ipvlan.master)
+            slave_port[(spec.name, ipvlan.name)] = port
+            first = ports.setdefault(port, ipvlan)
+            if (first.mode, first.flags) != (ipvlan.mode, ipvlan.flags):
+                raise TaskError('mode: %s asks for mode %s %s and %s for mode %s %s, but both are slaves of %s in %s '
+                                'and mode and flags belong to the master: declare one mode for all its slaves'
+                                % (first.name, first.mode, first.flags, ipvlan.name, ipvlan.mode, ipvlan.flags,
+                                   ipvlan.master, netns_label(ipvlan.master_netns)))
+    for spec in specs:
+        for wanted in (a for a in spec.addresses if a.present):
+            where = slave_port.get((spec.name, wanted.dev), ('netns', spec.name))
+            for ip in wanted.addresses:
+                owner = (spec.name, wanted.dev, ip)
+                other = owners.setdefault((where, ip.ip), owner)
+                if other != owner:
+                    raise TaskError('addresses: %s is declared for %s in %s and %s for %s in %s: an IP can be on one '
+                                    'link of a namespace, or on one slave of an ipvlan master, with one prefix length'
+                                    % (other[2], other[1], netns_label(other[0]), ip, wanted.dev,
+                                       netns_label(spec.name)))
+
+
+def _no_twice(names, param, what, netns):
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise TaskError('%s: %s %s is declared twice in %s' % (param, what, name, netns_label(netns)))
+        seen.add(name)
 
 
 def port_of(link):
@@ -82,11 +130,28 @@ def port_of(link):
 
 
 class _Planner:
-    def __init__(self, world):
+    def __init__(self, world, assume=False):
         self.after = world.copy()
+        self.assume = assume
         self.actions = []
         self.scope = {}
+        self.warnings = []
         self.put_back = {}   # (netns, dev) -> addresses a deleted IPv4 primary took with it
+        self._assumed_ifindex = 0
+
+    def missing(self, message, assumption=None):
+        """A dependency is missing: refuse, or (check mode) assume an earlier task provides it."""
+        if not self.assume:
+            raise TaskError(message)
+        self.warnings.append('%s (check mode assumes an earlier task of the play provides it)' % message)
+        return assumption() if assumption is not None else None
+
+    def assumed_link(self, netns, name, up):
+        """A link that check mode takes as made by an earlier task: down, unless it must be up."""
+        self._assumed_ifindex -= 1   # negative: never an ifindex the kernel gave
+        link = Link(name, ifindex=self._assumed_ifindex, up=up)
+        self.after.get(netns).links[name] = link
+        return link
 
     def emit(self, action):
         self.actions.append(action)
@@ -104,9 +169,9 @@ class _Planner:
         exists = self.after.get(spec.name).exists
         if spec.ensure == 'present' and not exists:
             self.emit(CreateNetns(spec.name))
-        elif spec.ensure == 'exists' and not exists:
-            raise TaskError('netns: namespace %s does not exist; create it first '
-                            '(linuxnet.ipvlan.netns)' % spec.name)
+        elif spec.ensure == 'exists' and not exists and not spec.only_removes:
+            self.missing('netns: namespace %s does not exist; create it first (linuxnet.ipvlan.netns)' % spec.name,
+                         lambda: self.after.namespaces.__setitem__(spec.name, Namespace.fresh(spec.name)))
 
     # --- phase 2: ipvlan links, removals first ---------------------------------------
 
@@ -139,10 +204,14 @@ class _Planner:
         where = netns_label(ipvlan.master_netns)
         namespace = self.after.get(ipvlan.master_netns)
         if not namespace.exists:
-            raise TaskError('master_netns: %s does not exist' % where)
+            self.missing('master_netns: %s does not exist' % where,
+                         lambda: self.after.namespaces.__setitem__(ipvlan.master_netns,
+                                                                   Namespace.fresh(ipvlan.master_netns)))
+            namespace = self.after.get(ipvlan.master_netns)
         master = namespace.links.get(ipvlan.master)
         if master is None:
-            raise TaskError('master: link %s not found in %s' % (ipvlan.master, where))
+            master = self.missing('master: link %s not found in %s' % (ipvlan.master, where),
+                                  lambda: self.assumed_link(ipvlan.master_netns, ipvlan.master, up=True))
         if master.kind == 'ipvlan':
             raise TaskError('master: %s in %s is itself an ipvlan slave; the master must be the '
                             'underlying device' % (ipvlan.master, where))
@@ -172,8 +241,8 @@ class _Planner:
             # The kernel would accept it, but a slave on a down master carries no traffic: a
             # mistake worth stopping at.  Existing slaves are left alone when the master goes down.
             if not master.up:
-                raise TaskError('master: %s in %s is down; bring it up first (linuxnet.ipvlan.link state=up)'
-                                % (ipvlan.master, netns_label(ipvlan.master_netns)))
+                self.missing('master: %s in %s is down; bring it up first (linuxnet.ipvlan.link state=up)'
+                             % (ipvlan.master, netns_label(ipvlan.master_netns)))
             self.emit(CreateIpvlan(netns, name=ipvlan.name, master=ipvlan.master, master_index=master.ifindex,
                                    master_netns=ipvlan.master_netns, mode=ipvlan.mode, flags=ipvlan.flags,
                                    mtu=ipvlan.mtu, master_mtu=master.mtu, mac=master.mac))
@@ -242,7 +311,8 @@ class _Planner:
             self.show(spec.name).links.add(link_spec.name)
             link = namespace.links.get(link_spec.name)
             if link is None:
-                raise TaskError('name: link %s not found in %s' % (link_spec.name, netns_label(spec.name)))
+                link = self.missing('name: link %s not found in %s' % (link_spec.name, netns_label(spec.name)),
+                                    lambda: self.assumed_link(spec.name, link_spec.name, up=False))
             self._check_mtu_range(link, link_spec.mtu)
             changes = dict(
                 up=link_spec.up if link_spec.up is not None and link_spec.up != link.up else None,
@@ -270,7 +340,10 @@ class _Planner:
         for wanted in spec.addresses:
             self.show(spec.name).devs.add(wanted.dev)
             if wanted.dev not in namespace.links:
-                raise TaskError('dev: link %s not found in %s' % (wanted.dev, netns_label(spec.name)))
+                if not wanted.present:
+                    continue   # nothing to remove from a link that is not there
+                self.missing('dev: link %s not found in %s' % (wanted.dev, netns_label(spec.name)),
+                             lambda: self.assumed_link(spec.name, wanted.dev, up=False))
             current = namespace.addresses_of(wanted.dev)
             doomed = [a for a in current if _unwanted(a, wanted)]
             self.put_back.setdefault((spec.name, wanted.dev), []).extend(
@@ -313,7 +386,10 @@ class _Planner:
         for wanted in spec.routes:
             route = wanted.route
             if route.dev and route.dev not in namespace.links:
-                raise TaskError('dev: link %s not found in %s' % (route.dev, netns_label(spec.name)))
+                if not wanted.present:
+                    continue   # the kernel flushed every route through it
+                self.missing('dev: link %s not found in %s' % (route.dev, netns_label(spec.name)),
+                             lambda: self.assumed_link(spec.name, route.dev, up=True))
             same_key = [r for r in namespace.routes if r.key == route.key]
             if not wanted.present:
                 for current in same_key:
@@ -323,10 +399,13 @@ class _Planner:
             if same_key and _satisfies(same_key[0], route):
                 continue
             if route.dev and not namespace.links[route.dev].up:
-                raise TaskError('dev: %s in %s is down; the kernel refuses a route through a link that is down '
-                                '(ENETDOWN): bring it up first' % (route.dev, netns_label(spec.name)))
+                self.missing('dev: %s in %s is down; the kernel refuses a route through a link that is down '
+                             '(ENETDOWN): bring it up first' % (route.dev, netns_label(spec.name)))
             # Name the device the kernel will pick, so the predicted route reads as the kernel's will.
-            route = replace(route, dev=_gateway_dev(namespace, route, spec.name))
+            try:
+                route = replace(route, dev=_gateway_dev(namespace, route, spec.name))
+            except TaskError as exc:
+                self.missing(exc.msg)
             if same_key:
                 self.emit(ReplaceRoute(spec.name, old=same_key[0], route=route))
             else:

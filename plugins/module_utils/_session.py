@@ -13,6 +13,7 @@ it was created in.  Every socket is closed when the session ends.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _netns
@@ -110,14 +111,42 @@ class Session:
         finally:
             os.close(fd)
 
+    def refresh(self):
+        """Forget what was listed, so that the next world() reads the kernel anew."""
+        self._names = None
+
     # --- applying ----------------------------------------------------------------
 
-    def apply(self, actions):
-        """Run the plan in order; the first failure stops it and is explained."""
-        for action in actions:
-            try:
-                action.apply(self)
-            except TaskError:
-                raise
-            except (NetlinkError, OSError) as exc:
-                raise explain(exc, action)
+    def apply_one(self, action):
+        """Apply one action; a kernel error becomes a TaskError that explains it."""
+        try:
+            action.apply(self)
+        except TaskError:
+            raise
+        except (NetlinkError, OSError) as exc:
+            raise explain(exc, action)
+
+
+LOCK_PATH = '/run/linuxnet-ipvlan.lock'
+
+
+@contextlib.contextmanager
+def host_lock(shared=False, path=LOCK_PATH):
+    """Serialise the runs of this collection's modules on one host.
+
+    Two plays converging one host at the same instant would otherwise both read,
+    both plan the same creation, and one would meet EEXIST.  Each run holds the
+    lock from its read to its verification; a check-mode run only reads, so it
+    shares it.  flock: released by the kernel when the process dies.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:
+        # Not root (a read-only check of the root namespace can still work): no lock.
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

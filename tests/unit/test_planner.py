@@ -118,7 +118,12 @@ def test_delete_namespace_diff() -> None:
 
 def test_exists_on_missing_namespace_fails() -> None:
     with pytest.raises(TaskError, match=r'^netns: namespace ns0 does not exist'):
-        plan([NamespaceSpec('ns0', ensure='exists')], world(namespace(ROOT, lo())))
+        plan([NamespaceSpec('ns0', ensure='exists', links=(LinkSpec('lo', up=True),))], world(namespace(ROOT, lo())))
+
+
+def test_removal_from_a_missing_namespace_is_done() -> None:
+    spec = NamespaceSpec('ns0', routes=(RouteSpec(Route(ipaddress.ip_network('0.0.0.0/0')), present=False),))
+    assert plan([spec], world(namespace(ROOT, lo()))).actions == []
 
 
 @pytest.mark.parametrize('ensure', ['exists', 'present', 'absent'])
