@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import errno
 
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import NO_IPVLAN_SUPPORT, TaskError
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._planner import plan
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkError, ensure_pyroute2
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import diff_view
@@ -95,6 +95,7 @@ def converge(session, specs_for, check_mode):
     """Plan SPECS_FOR(world) on a fresh read; unless checking, apply and verify against a re-read."""
     world = session.world()
     first = plan(specs_for(world), world, assume=check_mode)
+    _preflight(session, first, check_mode)
     if check_mode or not first.changed:
         return Outcome(first, None, first.after)
     applied, repaired, current = [], [], first
@@ -116,6 +117,16 @@ def converge(session, specs_for, check_mode):
         current = residual
     raise ConvergeError('the host kept changing under this task: after %d passes it still needs: %s'
                         % (MAX_PASSES, '; '.join(current.describe())), applied, residual=current.describe())
+
+
+def _preflight(session, the_plan, check_mode):
+    """What the plan needs from the kernel, asked before the first action: fail, or warn in check mode."""
+    creates = [a for a in the_plan.actions if a.creates_ipvlan]
+    if creates and not session.ipvlan_supported(may_load=not check_mode):
+        message = '%s: %s' % (creates[0].describe(), NO_IPVLAN_SUPPORT)
+        if not check_mode:
+            raise TaskError(message + '; nothing was changed', errno=errno.EOPNOTSUPP)
+        the_plan.warnings.append(message + ' (check mode: the real run fails unless an earlier task provides it)')
 
 
 # errnos that mean "someone else got there first": the object appeared or vanished between

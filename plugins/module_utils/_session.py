@@ -13,6 +13,7 @@ it was created in.  Every socket is closed when the session ends.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 
@@ -111,6 +112,30 @@ class Session:
         finally:
             os.close(fd)
 
+    # --- capabilities --------------------------------------------------------------
+
+    def ipvlan_supported(self, may_load):
+        """Can this kernel make ipvlan links?  Asked before a plan that creates one runs.
+
+        A request for an ipvlan without a master is refused by the kernel's ipvlan code
+        (EINVAL) when the driver is there, and by rtnetlink (EOPNOTSUPP, "Unknown device
+        type") when it is not: an answer with no side effect, except that the kernel may
+        load the module, which the create would do anyway.  When that is not allowed
+        (check mode), the module lists say whether it could be loaded.
+        """
+        if os.path.isdir('/sys/module/ipvlan'):
+            return True
+        modules = os.path.join('/lib/modules', os.uname().release)
+        if not may_load and os.path.isdir(modules):
+            return any(_lists_module(os.path.join(modules, name), 'ipvlan')
+                       for name in ('modules.builtin', 'modules.dep'))
+        try:
+            self.ipr(ROOT).link('add', ifname='lnipvlanprobe', kind='ipvlan')
+        except NetlinkError as exc:
+            return getattr(exc, 'code', None) != errno.EOPNOTSUPP
+        self.ipr(ROOT).link('del', ifname='lnipvlanprobe')   # no kernel accepts it, but never leave it
+        return True
+
     def refresh(self):
         """Forget what was listed, so that the next world() reads the kernel anew."""
         self._names = None
@@ -125,6 +150,14 @@ class Session:
             raise
         except (NetlinkError, OSError) as exc:
             raise explain(exc, action)
+
+
+def _lists_module(path, name):
+    try:
+        with open(path) as listing:
+            return any(line.split(':', 1)[0].rsplit('/', 1)[-1].split('.ko', 1)[0] == name for line in listing)
+    except OSError:
+        return False
 
 
 LOCK_PATH = '/run/linuxnet-ipvlan.lock'

@@ -119,3 +119,30 @@ def test_bad_input_fails_naming_the_parameter(run_tasks, master, netns, veth):
         assert_failed_cleanly(run.task(label), start if " " in start else start + ": ", word)
     assert not netns_exists(missing_ns)
     assert name not in link_names(ns_a) | link_names(ns_b) | link_names(None)
+
+
+def test_nothing_is_destroyed_or_made_before_a_missing_ipvlan_driver_is_found(run_tasks, master, netns, veth):
+    """Capabilities are asked before the first action: a recreate keeps its veth, no namespace is made."""
+    ns_a, dev, ns_b = master
+    other = veth(ns_a, ns_b, up=True)[0]
+    new_ns = netns.name()
+    before = {ns: link_names(ns) for ns in (ns_a, ns_b, None)}
+    run = run_tasks(
+        [
+            ipvlan_task("Check a recreate", name=dev, netns=ns_a, master=other, master_netns=ns_a, recreate=True,
+                        check_mode=True),
+            ipvlan_task("Recreate a veth as an ipvlan", name=dev, netns=ns_a, master=other, master_netns=ns_a,
+                        recreate=True, ignore_errors=True),
+            {"name": "Topology with a new namespace", "ignore_errors": True, "linuxnet.ipvlan.topology": {
+                "namespaces": [{"name": new_ns, "ipvlans": [{"name": "ipvl0", "master": dev, "master_netns": ns_a}]}]}},
+        ]
+    )
+    check = run.task("Check a recreate")
+    assert check.changed and any("no ipvlan support" in w for w in check.get("warnings", [])), check
+    for label in ("Recreate a veth as an ipvlan", "Topology with a new namespace"):
+        result = run.task(label)
+        assert result.failed and not result.changed, result
+        assert "no ipvlan support" in result.msg and "nothing was changed" in result.msg, result
+    assert {ns: link_names(ns) for ns in (ns_a, ns_b, None)} == before
+    assert link_kind(link(ns_a, dev)) == "veth" and is_up(link(ns_a, dev))
+    assert not netns_exists(new_ns)

@@ -131,6 +131,9 @@ class StandInKernel:
     def refresh(self) -> None:
         pass
 
+    def ipvlan_supported(self, may_load: bool) -> bool:
+        return True
+
     def apply_one(self, action: t.Any) -> None:
         code = self.fail(action) if self.fail else None
         if code:
