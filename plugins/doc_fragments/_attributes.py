@@ -19,14 +19,22 @@ attributes:
     support: full
     details:
       - Check mode computes the same plan a real run applies, so it reports the same RV(ignore:changed) and diff.
+      - When the task needs something that an earlier task of the play would create or change (a namespace, a link,
+        a master that is down, the ipvlan kernel module), check mode assumes it, predicts the change and warns instead
+        of failing. A real run refuses when the dependency is really missing.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in C(check_mode)), when in diff mode.
     support: full
+    details:
+      - After a real run, the diff's C(after) is a fresh read of the kernel, not the prediction.
   idempotent:
     description:
       - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
       - This assumes that the system controlled/queried by the module has not changed in a relevant way.
     support: full
+    details:
+      - A real run reads the kernel again after applying and plans the same declaration against that read; anything
+        left to do fails the task (the kernel did not do what was predicted), so a successful run is verified.
   platform:
     description: Target OS/families that can be operated against.
     support: full

@@ -206,6 +206,14 @@ actions:
   type: list
   elements: str
   sample: [create ipvlan ipvl0 on eth0 (the root namespace), mode l2 bridge in namespace ns0]
+second_pass:
+  description:
+    - Actions of a second pass, run because the kernel flushed by itself a route or an IPv6 address that existed before
+      the task and that the first pass kept (a documented kernel side effect, see the collection README).
+  returned: when a second pass ran
+  type: list
+  elements: str
+  sample: [add route 203.0.113.0/24 dev veth0 scope link in namespace ns0]
 """
 
 from ansible.module_utils.basic import AnsibleModule
