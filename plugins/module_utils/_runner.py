@@ -101,11 +101,9 @@ def converge(session, specs_for, check_mode):
     applied, repaired, current = [], [], first
     for attempt in range(1, MAX_PASSES + 1):
         raced = _apply(session, current.actions, applied, last=attempt == MAX_PASSES)
-        session.refresh()
-        world = session.world()
-        residual = plan(specs_for(world), world)
+        residual = _replan(session, specs_for, applied)
         if not residual.changed:
-            return Outcome(first, applied, world, repaired)
+            return Outcome(first, applied, residual.before, repaired)
         if not raced:
             unexplained = [a for a in residual.actions if not _kernel_side_effect(a, first)]
             if unexplained or attempt == MAX_PASSES:
@@ -127,6 +125,16 @@ def _preflight(session, the_plan, check_mode):
         if not check_mode:
             raise TaskError(message + '; nothing was changed', errno=errno.EOPNOTSUPP)
         the_plan.warnings.append(message + ' (check mode: the real run fails unless an earlier task provides it)')
+
+
+def _replan(session, specs_for, applied):
+    """Read the host anew and plan the same declaration; a refusal now still reports what was applied."""
+    session.refresh()
+    world = session.world()
+    try:
+        return plan(specs_for(world), world)
+    except TaskError as exc:
+        raise ConvergeError('after applying, planning again on a fresh read failed: %s' % exc.msg, applied)
 
 
 # errnos that mean "someone else got there first": the object appeared or vanished between
