@@ -173,7 +173,13 @@ class _Planner:
             self.missing('netns: namespace %s does not exist; create it first (linuxnet.ipvlan.netns)' % spec.name,
                          lambda: self.after.namespaces.__setitem__(spec.name, Namespace.fresh(spec.name)))
 
-    # --- phase 2: ipvlan links, removals first ---------------------------------------
+    # --- phase 2: namespace removals, before anything is created -------------------
+
+    def removals(self, spec):
+        if spec.ensure == 'absent' and spec.name is not ROOT and self.after.get(spec.name).exists:
+            self.emit(DeleteNetns(spec.name))
+
+    # --- phase 3: ipvlan links, removals first ---------------------------------------
 
     def ipvlan_removals(self, spec):
         if spec.ensure == 'absent':
@@ -298,7 +304,7 @@ class _Planner:
         link = self.after.get(ns).links[name]
         return (link.ipvlan_mode, link.ipvlan_flags)
 
-    # --- phase 3: admin state, mtu, marker ------------------------------------------
+    # --- phase 4: admin state, mtu, marker ------------------------------------------
 
     def links(self, spec):
         if spec.ensure == 'absent':
@@ -329,7 +335,7 @@ class _Planner:
         if (low and mtu < low) or (high and mtu > high):
             raise TaskError('mtu: %d is out of range for %s (%s to %s)' % (mtu, link.name, low, high))
 
-    # --- phase 4: addresses, every spec's deletions before any addition -------------
+    # --- phase 5: addresses, every spec's deletions before any addition -------------
     # An address can move between two slaves of one master, which the kernel
     # never lets both hold (EADDRINUSE), whatever the order of the specs.
 
@@ -358,8 +364,20 @@ class _Planner:
             listed = list(wanted.addresses) if wanted.present else []
             for ip in listed + [ip for ip in put_back if ip not in listed]:
                 if ip not in present:
+                    self._check_port_unique(spec.name, wanted.dev, ip)
                     self.emit(AddAddress(spec.name, dev=wanted.dev, ip=ip, nodad=wanted.nodad))
                     present.add(ip)
+
+    def _check_port_unique(self, netns, dev, ip):
+        """ipvlan delivers by destination address: the kernel refuses one IP on two slaves of a master."""
+        link = self.after.get(netns).links.get(dev)
+        if link is None or link.kind != 'ipvlan':
+            return
+        for sibling_netns, sibling in self._siblings(port_of(link), netns, dev):
+            if any(a.ip.ip == ip.ip for a in self.after.get(sibling_netns).addresses_of(sibling)):
+                raise TaskError('addresses: %s is already on %s in %s, another slave of the same master; an ipvlan '
+                                'master delivers by destination address, so an IP can be on one of its slaves only'
+                                % (ip.ip, sibling, netns_label(sibling_netns)))
 
     def _delete_addresses(self, netns, current, doomed):
         """Delete DOOMED; return the IPs to put back.
@@ -375,7 +393,7 @@ class _Planner:
             self.emit(DeleteAddress(netns, dev=address.dev, ip=address.ip))
         return [a.ip for a in kept]
 
-    # --- phase 5: routes -------------------------------------------------------------
+    # --- phase 6: routes -------------------------------------------------------------
 
     def routes(self, spec):
         if spec.ensure == 'absent':
@@ -415,12 +433,6 @@ class _Planner:
             for current in list(namespace.routes):
                 if current.key not in keys:
                     self.emit(DeleteRoute(spec.name, route=current))
-
-    # --- namespace removals: right after phase 1, before anything is created ------
-
-    def removals(self, spec):
-        if spec.ensure == 'absent' and spec.name is not ROOT and self.after.get(spec.name).exists:
-            self.emit(DeleteNetns(spec.name))
 
 
 def _unwanted(address, wanted):

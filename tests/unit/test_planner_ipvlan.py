@@ -412,3 +412,21 @@ def test_existing_slave_on_a_down_master_is_left_alone() -> None:
     """Only creating a slave on a down master is refused: a master going down later must not make runs fail."""
     world = host(ns0=[slave('ipvl0', master=ETH1, mode='l2')])
     assert ipvlan_plan(world, IpvlanSpec('ipvl0', master='eth1', mode='l2')).actions == []
+
+
+def test_an_ip_already_on_a_sibling_slave_is_refused_naming_it() -> None:
+    world = host(ns0=[slave('ipvl0')], ns1=[slave('ipvl1', ifindex=11)])
+    world.get('ns1').addresses.append(Address('ipvl1', ipaddress.ip_interface('198.51.100.12/24')))
+    spec = NamespaceSpec('ns0', addresses=(AddressesSpec('ipvl0', (ipaddress.ip_interface('198.51.100.12/24'),)),))
+    with pytest.raises(TaskError, match=r'^addresses: 198.51.100.12 is already on ipvl1 in namespace ns1, another '
+                                        r'slave of the same master'):
+        plan([spec], world)
+
+
+def test_an_ip_moving_between_sibling_slaves_in_one_task_is_planned() -> None:
+    world = host(ns0=[slave('ipvl0')], ns1=[slave('ipvl1', ifindex=11)])
+    world.get('ns1').addresses.append(Address('ipvl1', ipaddress.ip_interface('198.51.100.12/24')))
+    specs = [NamespaceSpec('ns1', addresses=(AddressesSpec('ipvl1', (), purge=True),)),
+             NamespaceSpec('ns0', addresses=(AddressesSpec('ipvl0', (ipaddress.ip_interface('198.51.100.12/24'),)),))]
+    assert plan(specs, world).describe() == ['delete address 198.51.100.12/24 from ipvl1 in namespace ns1',
+                                             'add address 198.51.100.12/24 to ipvl0 in namespace ns0']
