@@ -167,9 +167,8 @@ class MoveLink(Action):
 
     def predict(self, world):
         source = world.namespaces[self.netns]
-        link = source.links.pop(self.name)
-        source.addresses = [a for a in source.addresses if a.dev != self.name]
-        source.link_gone(self.name)
+        link = source.links[self.name]
+        source.drop_link(self.name)
         # A moved link arrives down and without addresses.
         world.namespaces[self.to_netns].links[self.name] = replace(link, up=False)
 
@@ -187,10 +186,7 @@ class DeleteLink(Action):
         return 'delete link %s%s' % (self.name, _where(self.netns))
 
     def predict(self, world):
-        ns = world.namespaces[self.netns]
-        ns.links.pop(self.name, None)
-        ns.addresses = [a for a in ns.addresses if a.dev != self.name]
-        ns.link_gone(self.name)
+        world.namespaces[self.netns].drop_link(self.name)
 
     def apply(self, session):
         session.ipr(self.netns).link('del', index=session.ifindex(self.netns, self.name))

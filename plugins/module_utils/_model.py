@@ -217,19 +217,31 @@ class Namespace:
 
     def link_down(self, dev, family=None):
         """Admin down, or the last IPv4 address gone (fib_sync_down_dev, rt6_sync_down_dev): every
-        route through DEV goes; a multipath route with a path elsewhere stays, that path marked dead."""
+        route through DEV goes; a multipath route with a live path elsewhere stays, that path dead."""
         self.routes = [r for r in self.routes
-                       if family not in (None, r.family) or not all(p.dev == dev for p in r.paths)]
+                       if family not in (None, r.family) or not all(self._dead(p, dev) for p in r.paths)]
 
-    def link_gone(self, dev):
-        """Deleted or moved to another namespace (NETDEV_UNREGISTER): IPv4 routes with any path through
-        DEV go; IPv6 multipath routes lose those paths (siblings) and keep the others."""
+    def _dead(self, path, dev):
+        """Is a next hop dead once DEV is down: through DEV, or through a link already down?"""
+        link = self.links.get(path.dev)
+        return path.dev == dev or (link is not None and not link.up)
+
+    def drop_link(self, dev):
+        """DEV deleted or moved to another namespace (NETDEV_UNREGISTER): its addresses go, with the
+        routes that go with them (address_gone); then IPv4 routes with any path through DEV go, and
+        IPv6 multipath routes lose the paths (siblings) through it and keep the others."""
+        self.links.pop(dev, None)
+        for address in self.addresses_of(dev):
+            self.addresses.remove(address)
+            self.address_gone(address)
         kept = []
         for route in self.routes:
             if not route.through(dev):
                 kept.append(route)
             elif route.family == 6 and route.nexthops:
                 left = tuple(p for p in route.nexthops if p.dev != dev)
+                if all(self._dead(p, dev) for p in left):
+                    continue   # rt6_multipath_dead_count: no live sibling left
                 if len(left) > 1:
                     kept.append(replace(route, nexthops=left))
                 elif left:

@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import sys
+import time
 
 import pytest
 
@@ -301,3 +304,195 @@ def test_bad_input_fails_and_changes_nothing(run_tasks, wire, netns):
         assert_failed_cleanly(run.task(label), param + ":", word)
     assert user_routes(ns) == before
     assert not netns_exists(missing_ns)
+
+
+# --------------------------------------------------------------------------- the kernel's own rules
+# Each rule the planner encodes about routes is watched here on the host kernel: the engine applies
+# the actions, and what their predict() said must be what a fresh read and `ip -j route` report.
+
+TABLE_IDS = {"main": 254, "default": 253}
+
+
+def oracle_routes(netns: str) -> list[tuple]:
+    """Every route but the local table's, as `ip -j -d route show table all` reports it, in a normal form."""
+    found = []
+    for family in (4, 6):
+        for entry in helpers.ip_json(netns, f"-{family}", "route", "show", "table", "all"):
+            table = entry.get("table", "main")
+            if table == "local":
+                continue
+            dst = entry["dst"]
+            if dst == "default":
+                dst = "0.0.0.0/0" if family == 4 else "::/0"
+            elif "/" not in dst:
+                dst += "/32" if family == 4 else "/128"
+            hops = tuple(sorted((hop.get("gateway"), hop.get("dev"), hop["weight"], "onlink" in hop.get("flags", []))
+                                for hop in entry.get("nexthops", [])))
+            scope = {"global": "universe"}.get(entry.get("scope"), entry.get("scope")) if family == 4 else None
+            found.append((entry.get("type", "unicast"), dst, entry.get("gateway"), entry.get("dev"),
+                          TABLE_IDS.get(table) or int(table), entry.get("protocol"), entry.get("metric", 0), scope,
+                          entry.get("prefsrc"), "onlink" in entry.get("flags", []), hops))
+    return sorted(found, key=repr)
+
+
+def model_routes(routes) -> list[tuple]:
+    """Model routes in the normal form of oracle_routes()."""
+    from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import PROTO_NAMES, SCOPE_NAMES
+
+    def text(value):
+        return None if value is None else str(value)
+
+    return sorted(((r.type, str(r.dst), text(r.gateway), r.dev, r.table, PROTO_NAMES.get(r.proto, str(r.proto)),
+                    r.metric, SCOPE_NAMES[r.scope] if r.family == 4 else None, text(r.prefsrc), r.onlink,
+                    tuple(sorted((text(h.gateway), h.dev, h.weight, h.onlink) for h in r.nexthops)))
+                   for r in routes), key=repr)
+
+
+@pytest.fixture
+def engine():
+    """The collection's engine in this process (pyroute2 of the test virtualenv): (Session, actions module)."""
+    if not helpers.COLLECTION_LINK.exists():
+        helpers.COLLECTION_LINK.parent.mkdir(parents=True, exist_ok=True)
+        helpers.COLLECTION_LINK.symlink_to(helpers.REPO_ROOT)
+    if str(helpers.COLLECTIONS_PATH) not in sys.path:
+        sys.path.insert(0, str(helpers.COLLECTIONS_PATH))
+    from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _actions
+    from ansible_collections.linuxnet.ipvlan.plugins.module_utils._session import Session
+
+    return Session, _actions
+
+
+def predicted_is_real(engine, netns: str, *actions) -> list[tuple]:
+    """Apply ACTIONS in NETNS; their predicted routes must be what the kernel then holds. Returns them."""
+    Session, _actions = engine
+    with Session() as session:
+        after = session.world().copy()
+        for action in actions:
+            for name in {action.netns, getattr(action, "to_netns", action.netns)}:
+                after.get(name)   # read before predict, as the planner does
+            action.predict(after)
+        predicted = model_routes(after.get(netns).routes)
+        for action in actions:
+            session.apply_one(action)
+        session.refresh()
+        read = model_routes(session.world().get(netns).routes)
+    oracle = oracle_routes(netns)
+    assert read == oracle, "the reader and ip(8) disagree"
+    assert predicted == read, f"predicted {predicted}\nkernel    {read}"
+    return read
+
+
+def interface(text: str):
+    return ipaddress.ip_interface(text)
+
+
+def settled(netns: str, *devs: str) -> None:
+    """Wait until the links have their fe80::/64 route: the kernel adds it when the carrier comes up,
+    after `ip link set up` returns, and a test must not read in between."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if set(devs) <= {entry.get("dev") for entry in with_dst(routes(netns, family=6), "fe80::/64")}:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no fe80::/64 route on {devs} in {netns} after 10 s")
+
+
+@pytest.fixture
+def two_links(netns, veth):
+    """(namespace, a0, a1): two veth ends up (their peers up), a0 with 192.0.2.1/24, 203.0.113.1/24 and
+    2001:db8::1/64 + 2001:db8::2/64, a1 with 10.7.0.1/24; routes of every kind through them."""
+    ns, peer = netns(), netns()
+    a0, a1 = veth(ns, peer, up=True)[0], veth(ns, peer, up=True)[0]
+    settled(ns, a0, a1)
+    for cidr, dev in (("192.0.2.1/24", a0), ("203.0.113.1/24", a0), ("10.7.0.1/24", a1)):
+        ip("address", "add", cidr, "dev", dev, netns=ns)
+    for cidr in ("2001:db8::1/64", "2001:db8::2/64"):
+        ip("address", "add", cidr, "dev", a0, "nodad", netns=ns)
+    for argv in (
+        ["198.51.100.0/25", "via", "192.0.2.254"],                              # via the first prefix
+        ["198.51.100.128/25", "dev", a0, "src", "192.0.2.1"],                   # prefers 192.0.2.1
+        ["198.18.0.0/24", "dev", a1, "src", "192.0.2.1"],                       # the same, on the other link
+        ["198.18.1.0/24", "via", "10.7.0.254", "src", "192.0.2.1", "table", "100"],  # not in main
+        ["198.18.2.0/24", "via", "203.0.113.254"],
+        ["198.18.3.0/24", "via", "192.0.2.254", "dev", a0, "onlink"],
+        ["198.18.4.0/24", "nexthop", "via", "192.0.2.254", "dev", a0, "nexthop", "via", "10.7.0.254", "dev", a1],
+        ["198.18.5.0/24", "nexthop", "via", "192.0.2.254", "dev", a0, "nexthop", "via", "192.0.2.253", "dev", a0],
+        ["blackhole", "198.18.6.0/24"],
+        ["198.18.7.0/24", "via", "192.0.2.254", "table", "100"],
+    ):
+        ip("route", "add", "proto", "static", *argv, netns=ns)
+    for argv in (
+        ["2001:db8:40::/48", "nexthop", "via", "2001:db8::fe", "dev", a0, "nexthop", "via", "fe80::fe", "dev", a1],
+        ["2001:db8:50::/48", "via", "2001:db8::fe"],
+    ):
+        ip("-6", "route", "add", "proto", "static", *argv, netns=ns)
+    return ns, a0, a1
+
+
+def test_deleting_ipv4_addresses_as_the_kernel_does(engine, two_links):
+    ns, a0, a1 = two_links
+    actions = engine[1]
+    # Not the last IPv4 address of a0: its prefix route, and main-table routes preferring it, go; the
+    # table 100 one and those via a gateway in its prefix stay.
+    left = predicted_is_real(engine, ns, actions.DeleteAddress(ns, dev=a0, ip=interface("192.0.2.1/24")))
+    dsts = {route[1] for route in left}
+    assert {"192.0.2.0/24", "198.51.100.128/25", "198.18.0.0/24"}.isdisjoint(dsts)
+    assert {"198.51.100.0/25", "198.18.1.0/24", "198.18.3.0/24", "198.18.7.0/24"} <= dsts
+    # The last one: every IPv4 route through a0 goes, in every table; a multipath route with a path
+    # elsewhere stays (that path dead); a blackhole and the IPv6 routes stay.
+    left = predicted_is_real(engine, ns, actions.DeleteAddress(ns, dev=a0, ip=interface("203.0.113.1/24")))
+    assert sorted(route[1] for route in left if ":" not in route[1]) == [
+        "10.7.0.0/24", "198.18.1.0/24", "198.18.4.0/24", "198.18.6.0/24"]
+    assert {"2001:db8:40::/48", "2001:db8:50::/48", "2001:db8::/64"} <= {route[1] for route in left}
+
+
+def test_deleting_ipv6_addresses_and_secondaries_as_the_kernel_does(engine, two_links):
+    ns, a0, _a1 = two_links
+    actions = engine[1]
+    ip("address", "add", "192.0.2.9/24", "dev", a0, netns=ns)    # a secondary
+    left = predicted_is_real(engine, ns, actions.DeleteAddress(ns, dev=a0, ip=interface("192.0.2.9/24")),
+                             actions.DeleteAddress(ns, dev=a0, ip=interface("2001:db8::1/64")))
+    assert {"192.0.2.0/24", "2001:db8::/64"} <= {route[1] for route in left}   # kept by the others
+    left = predicted_is_real(engine, ns, actions.DeleteAddress(ns, dev=a0, ip=interface("2001:db8::2/64")))
+    assert "2001:db8::/64" not in {route[1] for route in left}
+    assert "2001:db8:50::/48" in {route[1] for route in left}   # via a gateway of that prefix: stays
+
+
+def test_adding_addresses_brings_the_kernels_routes(engine, netns, veth):
+    ns = netns()
+    dev = veth(ns, netns())[0]     # down, its peer down too (no carrier, so no fe80::/64 yet)
+    actions = engine[1]
+    added = [actions.AddAddress(ns, dev=dev, ip=interface(cidr), nodad=cidr.endswith("/128"))
+             for cidr in ("192.0.2.1/24", "192.0.2.2/24", "203.0.113.1/32", "198.51.100.0/31", "2001:db8::1/64",
+                          "2001:db8:1::1/128")]
+    assert predicted_is_real(engine, ns, *added[:3]) == []     # a down link has none
+    predicted_is_real(engine, ns, actions.SetLink(ns, name=dev, up=True))
+    left = predicted_is_real(engine, ns, *added[3:])
+    assert sorted(route[1] for route in left) == [
+        "192.0.2.0/24", "198.51.100.0/31", "2001:db8:1::1/128", "2001:db8::/64"]
+
+
+def test_link_down_and_unregister_as_the_kernel_does(engine, two_links, netns):
+    ns, a0, a1 = two_links
+    actions = engine[1]
+    ip("-6", "route", "add", "2001:db8:60::/48", "nexthop", "via", "2001:db8::fe", "dev", a0,
+       "nexthop", "via", "fe80::fe", "dev", a1, "nexthop", "via", "fe80::fd", "dev", a1, netns=ns)
+    # Down: every route through a1 goes, but a multipath route with a path elsewhere stays; a route
+    # through a0 preferring a1's address stays.
+    ip("route", "add", "198.18.8.0/24", "dev", a0, "src", "10.7.0.1", netns=ns)
+    left = predicted_is_real(engine, ns, actions.SetLink(ns, name=a1, up=False))
+    assert {"198.18.4.0/24", "198.18.8.0/24", "2001:db8:40::/48", "2001:db8:60::/48"} <= {r[1] for r in left}
+    assert "198.18.0.0/24" not in {r[1] for r in left}
+    # a0 moved away (NETDEV_UNREGISTER here): its addresses go with what goes with them (routes preferring
+    # them), then IPv4 routes with a path through it; IPv6 multipath routes lose the siblings through it.
+    # With a1 down, the IPv6 multipath routes have no live sibling left either: they go too.
+    left = predicted_is_real(engine, ns, actions.MoveLink(ns, name=a0, to_netns=netns()))
+    assert [r[:2] for r in left] == [("blackhole", "198.18.6.0/24")]
+
+
+def test_unregister_keeps_the_live_ipv6_siblings(engine, two_links, netns):
+    ns, a0, a1 = two_links
+    actions = engine[1]
+    left = predicted_is_real(engine, ns, actions.MoveLink(ns, name=a0, to_netns=netns()))
+    assert [r[2:4] for r in left if r[1] == "2001:db8:40::/48"] == [("fe80::fe", a1)]
+    assert "198.18.4.0/24" not in {r[1] for r in left}
