@@ -59,11 +59,23 @@ def assert_check_predicts_real(run, check_label: str, real_label: str) -> None:
     assert real["routes"] == check["routes"]
 
 
+def settled(netns: str, *devs: str) -> None:
+    """Wait until the links have their fe80::/64 route: the kernel adds it when the carrier comes up,
+    after `ip link set up` returns, and a test must not read in between."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if set(devs) <= {entry.get("dev") for entry in with_dst(routes(netns, family=6), "fe80::/64")}:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no fe80::/64 route on {devs} in {netns} after 10 s")
+
+
 @pytest.fixture
 def wire(netns, veth):
     """(namespace, dev): a veth end, up, with 192.0.2.1/24 and 2001:db8::1/64 (nodad)."""
     ns_a, ns_b = netns(), netns()
     dev = veth(ns_a, ns_b, up=True)[0]
+    settled(ns_a, dev)
     ip("address", "add", "192.0.2.1/24", "dev", dev, netns=ns_a)
     ip("address", "add", "2001:db8::1/64", "dev", dev, "nodad", netns=ns_a)
     return ns_a, dev
@@ -295,6 +307,32 @@ def test_bad_input_fails_and_changes_nothing(run_tasks, wire, netns):
             {"dst": "198.51.100.0/24", "gateway": "192.0.2.254", "metric": 2**32}, "metric", str(2**32)),
         "local table": ({"dst": "198.51.100.0/24", "gateway": "192.0.2.254", "table": "local"}, "table", "local"),
         "bad table": ({"dst": "198.51.100.0/24", "gateway": "192.0.2.254", "table": "nope"}, "table", "nope"),
+        "zone id naming another dev": (
+            {"dst": "default", "gateway": f"fe80::1%{missing_dev}", "dev": dev}, "gateway", missing_dev),
+        "zone id on a global gateway": (
+            {"dst": "2001:db8:100::/48", "gateway": f"2001:db8::fe%{dev}"}, "gateway", "zone id"),
+        "zone id in dst": ({"dst": f"fe80::%{dev}/64", "dev": dev}, "dst", "zone id"),
+        "scope link via a gateway": (
+            {"dst": "198.51.100.0/24", "gateway": "192.0.2.254", "scope": "link"}, "scope", "gateway"),
+        "blackhole with a gateway": (
+            {"dst": "198.51.100.0/24", "type": "blackhole", "gateway": "192.0.2.254"}, "type", "no next hop"),
+        "unknown type": ({"dst": "198.51.100.0/24", "type": "local", "dev": dev}, "value of type must be one of",
+                         "local"),
+        "nexthops and gateway": (
+            {"dst": "198.51.100.0/24", "gateway": "192.0.2.254", "nexthops": [{"gateway": "192.0.2.253"}]},
+            "parameters are mutually exclusive", "nexthops|gateway"),
+        "nexthop weight 0": (
+            {"dst": "198.51.100.0/24", "nexthops": [{"gateway": "192.0.2.254", "weight": 0}, {"dev": dev}]},
+            "nexthops[0].weight", "0"),
+        "nexthop without gateway nor dev": (
+            {"dst": "198.51.100.0/24", "nexthops": [{"gateway": "192.0.2.254"}, {"weight": 2}]},
+            "nexthops[1].gateway", "dev"),
+        "v6 device-only nexthop": (
+            {"dst": "2001:db8:100::/48", "nexthops": [{"gateway": "2001:db8::fe"}, {"dev": dev}]},
+            "nexthops", "gateway in each nexthop"),
+        "unreachable nexthop gateway": (
+            {"dst": "198.51.100.0/24", "nexthops": [{"gateway": "192.0.2.254"}, {"gateway": "203.0.113.1"}]},
+            "gateway", "203.0.113.1"),
     }
     run = run_tasks(
         [route_task(label, ignore_errors=True, **{"netns": ns, **args}) for label, (args, *_unused) in cases.items()]
@@ -304,6 +342,182 @@ def test_bad_input_fails_and_changes_nothing(run_tasks, wire, netns):
         assert_failed_cleanly(run.task(label), param + ":", word)
     assert user_routes(ns) == before
     assert not netns_exists(missing_ns)
+
+
+def entries(netns: str, family: int, dst: str) -> list[dict]:
+    """The routes to DST in every table but the local one, as `ip -j -d route` reports them."""
+    return [entry for entry in routes(netns, family=family, table="all")
+            if entry["dst"] == dst and entry.get("table") != "local"]
+
+
+def converge_tasks(name: str, **args) -> list[dict]:
+    """Check mode, the real run and a second run of one route task."""
+    return [route_task(f"Check {name}", check_mode=True, diff=True, **args), route_task(name, diff=True, **args),
+            route_task(f"{name} again", diff=True, **args)]
+
+
+def assert_converged(run, name: str) -> None:
+    """Check mode predicted the real run, which changed something; the second run changed nothing."""
+    assert_check_predicts_real(run, f"Check {name}", name)
+    again = run.task(f"{name} again")
+    assert not again.changed and again["actions"] == [], again
+    assert again.diff["before"] == again.diff["after"]
+
+
+def test_absent_sends_the_whole_identity(run_tasks, wire):
+    ns, dev = wire
+    for argv in (["198.51.100.0/24", "dev", dev],                        # scope link
+                 ["blackhole", "203.0.113.0/24"],
+                 ["203.0.113.0/24", "via", "192.0.2.254", "table", "100"],
+                 ["198.18.0.0/24", "via", "192.0.2.254"],
+                 ["198.18.0.0/24", "via", "192.0.2.254", "metric", "100"],
+                 ["198.18.1.0/24", "nexthop", "via", "192.0.2.254", "nexthop", "via", "192.0.2.253"]):
+        ip("route", "add", "proto", "static", *argv, netns=ns)
+    ip("-6", "route", "add", "proto", "static", "2001:db8:40::/48", "nexthop", "via", "2001:db8::fe", "dev", dev,
+       "nexthop", "via", "2001:db8::fd", "dev", dev, netns=ns)
+    cases = {
+        # pyroute2 alone sends scope universe: the kernel found nothing (ESRCH) and the route stayed.
+        "dev route": {"dst": "198.51.100.0/24"},
+        "blackhole only": {"dst": "203.0.113.0/24", "type": "blackhole"},
+        # Priority 0 matches any metric in the kernel: the metric 0 route goes, not the metric 100 one.
+        "metric 0": {"dst": "198.18.0.0/24", "gateway": "192.0.2.254"},
+        "v4 multipath": {"dst": "198.18.1.0/24"},
+        "v6 multipath": {"dst": "2001:db8:40::/48",
+                         "nexthops": [{"gateway": "2001:db8::fd", "dev": dev}, {"gateway": "2001:db8::fe"}]},
+    }
+    run = run_tasks([task for name, args in cases.items()
+                     for task in converge_tasks(name, netns=ns, state="absent", **args)])
+    for name in cases:
+        assert_converged(run, name)
+    assert run.task("dev route")["actions"] == [
+        f"delete route 198.51.100.0/24 dev {dev} scope link in namespace {ns}"]
+    assert entries(ns, 4, "198.51.100.0/24") == []
+    assert [(e["type"], e["table"]) for e in entries(ns, 4, "203.0.113.0/24")] == [("unicast", "100")]
+    assert [e.get("metric") for e in entries(ns, 4, "198.18.0.0/24")] == [100]
+    assert entries(ns, 4, "198.18.1.0/24") == [] and entries(ns, 6, "2001:db8:40::/48") == []
+
+
+def test_routes_the_kernel_made_are_read_shown_and_can_be_declared(run_tasks, wire):
+    ns, dev = wire
+    same = {"netns": ns, "dst": "192.0.2.0/24", "dev": dev}
+    v6 = {"netns": ns, "dst": "2001:db8::/64", "dev": dev, "metric": 256}
+    host = {"netns": ns, "dst": "192.0.2.0/24", "dev": dev, "scope": "host"}
+    kernel = sorted((e["dst"], e["dev"], e["type"]) for family in (4, 6) for e in routes(ns, family=family)
+                    if e["protocol"] == "kernel")
+    run = run_tasks([{"name": "Facts", "linuxnet.ipvlan.facts": {"netns": [ns], "include_root": False}},
+                     route_task("Check same", check_mode=True, **same), route_task("Same", **same),
+                     route_task("Same v6", **v6)] + converge_tasks("Host scope", **host))
+    facts = run.task("Facts")["ansible_facts"]["linuxnet_ipvlan"]["namespaces"][ns]["routes"]
+    shown_kernel = sorted((r["dst"], r["dev"], r["type"]) for r in facts if r["kernel"])
+    assert shown_kernel == kernel
+    assert ("192.0.2.0/24", dev, "unicast") in shown_kernel and ("fe80::/64", dev, "unicast") in shown_kernel
+    (connected,) = [r for r in facts if r["dst"] == "192.0.2.0/24"]
+    assert (connected["proto"], connected["scope"], connected["prefsrc"]) == (2, "link", "192.0.2.1")
+    # What the kernel made satisfies the same route declared: no EEXIST, no change.
+    for label in ("Check same", "Same", "Same v6"):
+        assert not run.task(label).changed and run.task(label)["actions"] == [], run.task(label)
+    # Another scope replaces it, as `ip route replace` would.
+    assert_converged(run, "Host scope")
+    assert run.task("Host scope")["actions"] == [
+        f"replace route 192.0.2.0/24 dev {dev} proto kernel scope link src 192.0.2.1 with 192.0.2.0/24 dev {dev} "
+        f"scope host in namespace {ns}"]
+    (route,) = entries(ns, 4, "192.0.2.0/24")
+    assert (route["protocol"], route["scope"]) == ("static", "host")
+
+
+def test_route_types(run_tasks, wire):
+    ns, dev = wire
+    ip("route", "add", "198.18.9.0/24", "via", "192.0.2.254", "proto", "static", netns=ns)
+    cases = {
+        "blackhole": {"dst": "198.18.0.0/24", "type": "blackhole"},
+        "unreachable v6 default": {"dst": "default", "family": "ipv6", "type": "unreachable"},
+        "prohibit metric 5": {"dst": "198.18.1.0/24", "type": "prohibit", "metric": 5},
+        "throw table 100": {"dst": "198.18.2.0/24", "type": "throw", "table": "100"},
+        "blackhole replaces unicast": {"dst": "198.18.9.0/24", "type": "blackhole"},
+    }
+    run = run_tasks([task for name, args in cases.items() for task in converge_tasks(name, netns=ns, **args)])
+    for name in cases:
+        assert_converged(run, name)
+    assert run.task("unreachable v6 default")["actions"] == [
+        f"add route unreachable default dev lo metric 1024 in namespace {ns}"]
+    assert run.task("blackhole replaces unicast")["actions"] == [
+        f"replace route 198.18.9.0/24 via 192.0.2.254 dev {dev} with blackhole 198.18.9.0/24 in namespace {ns}"]
+    found = {dst: [(e["type"], e.get("dev"), e.get("metric", 0), e["table"]) for e in entries(ns, family, dst)]
+             for family, dst in ((4, "198.18.0.0/24"), (6, "default"), (4, "198.18.1.0/24"), (4, "198.18.2.0/24"),
+                                 (4, "198.18.9.0/24"))}
+    assert found == {"198.18.0.0/24": [("blackhole", None, 0, "main")],
+                     "default": [("unreachable", "lo", 1024, "main")],
+                     "198.18.1.0/24": [("prohibit", None, 5, "main")],
+                     "198.18.2.0/24": [("throw", None, 0, "100")],
+                     "198.18.9.0/24": [("blackhole", None, 0, "main")]}
+
+
+def test_multipath(run_tasks, wire, netns, veth):
+    ns, dev = wire
+    other = veth(ns, netns(), up=True)[0]
+    settled(ns, other)
+    ip("address", "add", "198.51.100.2/24", "dev", other, netns=ns)
+    v4 = {"netns": ns, "dst": "198.18.0.0/24",
+          "nexthops": [{"gateway": "192.0.2.254", "weight": 2}, {"gateway": "198.51.100.1"},
+                       {"gateway": "203.0.113.9", "dev": dev, "onlink": True}]}
+    v4_reordered = dict(v4, nexthops=v4["nexthops"][::-1])
+    v4_weights = dict(v4, nexthops=[dict(hop, weight=3) for hop in v4["nexthops"]])
+    v6 = {"netns": ns, "dst": "2001:db8:40::/48",
+          "nexthops": [{"gateway": "2001:db8::fe"}, {"gateway": f"fe80::1%{other}", "weight": 5}]}
+    run = run_tasks(converge_tasks("v4", **v4) + [route_task("v4 reordered", **v4_reordered)]
+                    + converge_tasks("v4 weights", **v4_weights) + converge_tasks("v6", **v6))
+    for name in ("v4", "v4 weights", "v6"):
+        assert_converged(run, name)
+    assert not run.task("v4 reordered").changed
+    # The devices the kernel picked are the ones check mode named.
+    assert run.task("v4")["actions"] == [
+        f"add route 198.18.0.0/24 nexthop via 192.0.2.254 dev {dev} weight 2 nexthop via 198.51.100.1 dev {other} "
+        f"nexthop via 203.0.113.9 dev {dev} onlink in namespace {ns}"]
+    assert run.task("v4 weights")["actions"][0].startswith("replace route 198.18.0.0/24 nexthop")
+    (route,) = entries(ns, 4, "198.18.0.0/24")
+    assert sorted((h["gateway"], h["dev"], h["weight"], "onlink" in h.get("flags", [])) for h in route["nexthops"]) == [
+        ("192.0.2.254", dev, 3, False), ("198.51.100.1", other, 3, False), ("203.0.113.9", dev, 3, True)]
+    (route,) = entries(ns, 6, "2001:db8:40::/48")
+    assert sorted((h["gateway"], h["dev"], h["weight"]) for h in route["nexthops"]) == [
+        ("2001:db8::fe", dev, 1), ("fe80::1", other, 5)]
+
+
+def test_topology_keeps_exactly_the_declared_routes_and_the_kernels(run_tasks, wire):
+    ns, dev = wire
+    for argv in (["blackhole", "198.18.0.0/24"], ["198.18.1.0/24", "via", "192.0.2.254", "table", "100"],
+                 ["198.18.2.0/24", "nexthop", "via", "192.0.2.254", "nexthop", "via", "192.0.2.253"],
+                 ["default", "via", "192.0.2.253"]):
+        ip("route", "add", "proto", "static", *argv, netns=ns)
+    ip("-6", "route", "add", "proto", "static", "unreachable", "2001:db8:5::/48", netns=ns)
+    kernel = sorted((e["dst"], e.get("dev")) for family in (4, 6) for e in routes(ns, family=family)
+                    if e["protocol"] == "kernel")
+    declared = [{"dst": "default", "gateway": "192.0.2.254"}, {"dst": "198.18.0.0/24", "type": "blackhole"},
+                {"dst": "2001:db8:40::/48", "nexthops": [{"gateway": "2001:db8::fe"}, {"gateway": "2001:db8::fd"}]}]
+    topology = {"linuxnet.ipvlan.topology": {"namespaces": [{"name": ns, "routes": declared}]}}
+    duplicate = {"linuxnet.ipvlan.topology": {"namespaces": [{"name": ns, "routes": [
+        {"dst": "203.0.113.0/24", "dev": dev}, {"dst": "default", "gateway": "192.0.2.254"},
+        {"dst": "0.0.0.0/0", "type": "blackhole"}]}]}, "ignore_errors": True}
+    before = oracle_routes(ns)
+    run = run_tasks([dict(duplicate, name="Duplicate key"), dict(topology, name="Check", check_mode=True, diff=True),
+                     dict(topology, name="Converge", diff=True), dict(topology, name="Again", diff=True)])
+    assert_failed_cleanly(run.task("Duplicate key"), "namespaces[0].routes[2]:", "namespaces[0].routes[1]",
+                          "blackhole default", "default via 192.0.2.254")
+    check, real, again = run.task("Check"), run.task("Converge"), run.task("Again")
+    assert check.changed and real["actions"] == check["actions"] and real.diff == check.diff
+    assert real["namespaces"] == check["namespaces"]
+    assert not again.changed and again["actions"] == []
+    deleted = sorted(a for a in real["actions"] if a.startswith("delete route"))
+    assert deleted == sorted([
+        f"delete route 198.18.1.0/24 via 192.0.2.254 dev {dev} table 100 in namespace {ns}",
+        f"delete route 198.18.2.0/24 nexthop via 192.0.2.254 dev {dev} nexthop via 192.0.2.253 dev {dev} "
+        f"in namespace {ns}",
+        f"delete route unreachable 2001:db8:5::/48 dev lo metric 1024 in namespace {ns}"])
+    assert before != oracle_routes(ns)
+    # The kernel's own routes are all there still.
+    assert kernel == sorted((e["dst"], e.get("dev")) for family in (4, 6) for e in routes(ns, family=family)
+                            if e["protocol"] == "kernel")
+    assert [(e["gateway"], e["protocol"]) for e in entries(ns, 4, "default")] == [("192.0.2.254", "static")]
+    assert len(entries(ns, 6, "2001:db8:40::/48")[0]["nexthops"]) == 2
 
 
 # --------------------------------------------------------------------------- the kernel's own rules
@@ -384,17 +598,6 @@ def predicted_is_real(engine, netns: str, *actions) -> list[tuple]:
 
 def interface(text: str):
     return ipaddress.ip_interface(text)
-
-
-def settled(netns: str, *devs: str) -> None:
-    """Wait until the links have their fe80::/64 route: the kernel adds it when the carrier comes up,
-    after `ip link set up` returns, and a test must not read in between."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if set(devs) <= {entry.get("dev") for entry in with_dst(routes(netns, family=6), "fe80::/64")}:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"no fe80::/64 route on {devs} in {netns} after 10 s")
 
 
 @pytest.fixture
