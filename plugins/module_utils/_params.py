@@ -226,10 +226,11 @@ def _family(params, gateway, nexthops, p):
     families = {g.version for g in [gateway] + [h.gateway for h in nexthops] if g is not None}
     if len(families) > 1:
         raise TaskError('%s: the nexthops mix IPv4 and IPv6 gateways' % p('nexthops'))
-    if families:
-        return families.pop()
     family = params.get('family')
-    return int(family[-1]) if family in ('ipv4', 'ipv6') else None
+    family = int(family[-1]) if family in ('ipv4', 'ipv6') else None
+    if families and family not in (None,) + tuple(families):
+        raise TaskError('%s: the gateway is IPv%d but family is ipv%d' % (p('family'), families.pop(), family))
+    return families.pop() if families else family
 
 
 def _metric(metric, dst, param):

@@ -83,7 +83,8 @@ options:
         type: bool
         default: false
   family:
-    description: Address family of O(dst=default) when there is no O(gateway) to tell it.
+    description: Address family of O(dst=default) when no gateway tells it. One that contradicts the gateway is an
+      error.
     type: str
     choices: [ipv4, ipv6]
   metric:

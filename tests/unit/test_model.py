@@ -292,6 +292,8 @@ BUILD_ROUTE_BAD: list[tuple[str, dict[str, t.Any], str]] = [
     ('metric-negative', route_params(dst='default', gateway='198.51.100.1', metric=-1), 'metric: '),
     ('metric-too-large', route_params(dst='default', gateway='198.51.100.1', metric=2 ** 32), 'metric: '),
     ('local-table', route_params(dst='default', gateway='198.51.100.1', table='local'), 'table: the local table'),
+    ('family-conflicts-with-gateway', route_params(dst='default', gateway='2001:db8::1', family='ipv4'),
+     'family: the gateway is IPv6 but family is ipv4'),
     ('zone-id-conflicts-with-dev', route_params(dst='default', gateway='fe80::1%eth1', dev='eth0'),
      'gateway: the zone id of fe80::1%eth1 names eth1 but dev is eth0'),
     ('zone-id-on-a-global-address', route_params(dst='default', gateway='2001:db8::1%eth0'),

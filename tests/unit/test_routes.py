@@ -378,3 +378,39 @@ def test_a_deleted_link_takes_ipv4_routes_through_it_and_ipv6_siblings_through_i
         '192.0.2.0/24 dev eth1 proto kernel scope link src 192.0.2.2',
         '2001:db8:5::/48 via fe80::9 dev eth1 metric 1024',
         '2001:db8:6::/48 metric 1024 nexthop via fe80::9 dev eth1 nexthop via fe80::8 dev eth1']
+
+
+# --- a deletion the kernel answers with ESRCH --------------------------------------------------
+# A fault the host cannot be made to show on purpose (it needs a wrong identity or a race): a fake
+# socket answers ESRCH, and the re-read decides.
+
+class RefusingSocket:
+    def route(self, command: str, **kwargs: t.Any) -> None:
+        from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkError
+
+        assert command == 'del'
+        raise NetlinkError(3, 'No such process')
+
+    def get_links(self) -> list[t.Any]:
+        return []
+
+
+class RefusingSession(Indexes):
+    def ipr(self, netns: t.Optional[str]) -> RefusingSocket:
+        return RefusingSocket()
+
+
+@pytest.mark.parametrize('still_there', [False, True], ids=['gone-meanwhile', 'still-there'])
+def test_esrch_is_done_only_when_a_fresh_read_agrees(monkeypatch: pytest.MonkeyPatch, still_there: bool) -> None:
+    from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _actions, _pyroute2
+
+    if not _pyroute2.HAS_PYROUTE2:
+        pytest.skip('NetlinkError comes from pyroute2')
+    route = connected('198.51.100.2/24')
+    monkeypatch.setattr(_actions, 'read_routes', lambda ipr, names, family: [route] if still_there else [])
+    action = DeleteRoute('ns0', route=route)
+    if still_there:
+        with pytest.raises(TaskError, match=r'^the kernel did not delete route 198\.51\.100\.0/24 dev eth0 proto kernel'):
+            action.apply(RefusingSession())
+    else:
+        action.apply(RefusingSession())
