@@ -17,9 +17,9 @@ description:
     onlink flag differ from the task, it is replaced, never duplicated. Any protocol satisfies the task.
   - Unicast routes (through a gateway, a device, or several next hops, O(nexthops)) and the reject types
     V(blackhole), V(unreachable), V(prohibit) and V(throw) can be declared.
-  - Routes the kernel makes by itself (protocol C(kernel) or C(ra): an address's prefix route, C(fe80::/64)) count
-    like any other: a declared route with their key is satisfied by them, or replaces them, as C(ip route replace)
-    would. The local table is the kernel's and never managed.
+  - Routes the kernel makes by itself (protocol C(kernel) or C(ra), like an address's prefix route or C(fe80::/64))
+    count like any other. A declared route with their key is satisfied by them, or replaces them, as
+    C(ip route replace) would. The local table is the kernel's and never managed.
   - The kernel's normalisation is applied to the task first, so that a second run finds what it asked for. An IPv6
     metric of 0 is 1024; a gateway tells the family (V(default) via an IPv6 gateway is C(::/0)); IPv6 routes have no
     scope; the kernel stores one next hop in O(nexthops) as a plain route and an IPv6 reject route on C(lo).
@@ -109,10 +109,10 @@ options:
       - Whether the route should exist.
       - V(absent) removes the routes with this O(dst), O(table) and O(metric), kernel-made ones included (as
         C(ip route del) does). When O(type), O(gateway), O(dev) or O(nexthops) are given, only the routes that match
-        them: O(gateway) and O(dev) name a single-path route, O(nexthops) the exact paths of a multipath one.
+        them. O(gateway) and O(dev) name a single-path route, O(nexthops) the exact paths of a multipath one.
       - The deletion sends the whole identity of the route as read (type, protocol, scope, next hops), so that the
-        kernel deletes that route and no other. When the kernel reports nothing to delete, a fresh read decides:
-        the route is gone (done) or still there (the task fails).
+        kernel deletes that route and no other. When the kernel reports nothing to delete, a fresh read decides
+        whether the route is gone (done) or still there (the task fails).
     type: str
     choices: [present, absent]
     default: present
