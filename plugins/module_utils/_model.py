@@ -382,5 +382,3 @@ class NamespaceSpec:
                 and not any(i.present for i in self.ipvlans)
                 and not any(a.present for a in self.addresses)
                 and not any(r.present for r in self.routes))
-
-

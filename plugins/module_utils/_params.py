@@ -24,6 +24,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import (
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, NextHop, Route
 
+
 # --- validation -----------------------------------------------------------------
 
 def check_netns_name(value, param):

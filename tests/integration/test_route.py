@@ -460,8 +460,8 @@ def test_multipath(run_tasks, wire, netns, veth):
     v4 = {"netns": ns, "dst": "198.18.0.0/24",
           "nexthops": [{"gateway": "192.0.2.254", "weight": 2}, {"gateway": "198.51.100.1"},
                        {"gateway": "203.0.113.9", "dev": dev, "onlink": True}]}
-    v4_reordered = dict(v4, nexthops=v4["nexthops"][::-1])
-    v4_weights = dict(v4, nexthops=[dict(hop, weight=3) for hop in v4["nexthops"]])
+    v4_reordered = {**v4, "nexthops": v4["nexthops"][::-1]}
+    v4_weights = {**v4, "nexthops": [{**hop, "weight": 3} for hop in v4["nexthops"]]}
     v6 = {"netns": ns, "dst": "2001:db8:40::/48",
           "nexthops": [{"gateway": "2001:db8::fe"}, {"gateway": f"fe80::1%{other}", "weight": 5}]}
     run = run_tasks(converge_tasks("v4", **v4) + [route_task("v4 reordered", **v4_reordered)]
@@ -582,7 +582,7 @@ def predicted_is_real(engine, netns: str, *actions) -> list[tuple]:
     with Session() as session:
         after = session.world().copy()
         for action in actions:
-            for name in {action.netns, getattr(action, "to_netns", action.netns)}:
+            for name in (action.netns, getattr(action, "to_netns", action.netns)):
                 after.get(name)   # read before predict, as the planner does
             action.predict(after)
         predicted = model_routes(after.get(netns).routes)
