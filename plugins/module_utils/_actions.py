@@ -16,13 +16,16 @@ from __future__ import annotations
 import contextlib
 import errno
 import ipaddress
+import socket
 from dataclasses import dataclass, replace
 from typing import Optional, Tuple
 
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import (
     IFA_F_NODAD,
     IPVLAN_FLAGS,
     IPVLAN_MODES,
+    RTN_TYPES,
     RTNH_F_ONLINK,
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
@@ -33,6 +36,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     netns_label,
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkError
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._reader import read_routes
 
 
 @contextlib.contextmanager
@@ -163,9 +167,8 @@ class MoveLink(Action):
 
     def predict(self, world):
         source = world.namespaces[self.netns]
-        link = source.links.pop(self.name)
-        source.addresses = [a for a in source.addresses if a.dev != self.name]
-        source.routes = [r for r in source.routes if r.dev != self.name]
+        link = source.links[self.name]
+        source.drop_link(self.name)
         # A moved link arrives down and without addresses.
         world.namespaces[self.to_netns].links[self.name] = replace(link, up=False)
 
@@ -183,10 +186,7 @@ class DeleteLink(Action):
         return 'delete link %s%s' % (self.name, _where(self.netns))
 
     def predict(self, world):
-        ns = world.namespaces[self.netns]
-        ns.links.pop(self.name, None)
-        ns.addresses = [a for a in ns.addresses if a.dev != self.name]
-        ns.routes = [r for r in ns.routes if r.dev != self.name]
+        world.namespaces[self.netns].drop_link(self.name)
 
     def apply(self, session):
         session.ipr(self.netns).link('del', index=session.ifindex(self.netns, self.name))
@@ -217,13 +217,15 @@ class SetLink(Action):
         if self.up is False and link.up:
             # The kernel flushes IPv6 addresses and every route through a link that goes down.
             ns.addresses = [a for a in ns.addresses if a.dev != self.name or a.ip.version == 4]
-            ns.routes = [r for r in ns.routes if r.dev != self.name]
+            ns.link_down(self.name)
         if self.up and not link.up and self.name == 'lo':
             # Bringing lo up gives it 127.0.0.1/8 and ::1/128.
             for ip in ('127.0.0.1/8', '::1/128'):
                 address = Address('lo', ipaddress.ip_interface(ip), scope=254)
                 if all(a.ip != address.ip for a in ns.addresses_of('lo')):
                     ns.addresses.append(address)
+        if self.up and not link.up:
+            ns.link_up(self.name)
 
     def apply(self, session):
         kwargs = {}
@@ -246,8 +248,12 @@ class AddAddress(Action):
         return 'add address %s to %s%s' % (self.ip, self.dev, _where(self.netns))
 
     def predict(self, world):
-        world.namespaces[self.netns].addresses.append(
-            Address(self.dev, self.ip, scope=254 if self.ip.ip.is_loopback else 0))
+        ns = world.namespaces[self.netns]
+        # IPv4: another address of the subnet came first, so this one is its secondary (no prefix route).
+        secondary = self.ip.version == 4 and any(a.ip.network == self.ip.network for a in ns.addresses_of(self.dev))
+        address = Address(self.dev, self.ip, scope=254 if self.ip.ip.is_loopback else 0, secondary=secondary)
+        ns.addresses.append(address)
+        ns.add_connected(address)
 
     def restores(self, namespace):
         """Was this IPv6 address there (flushed by the kernel meanwhile, see _runner)?"""
@@ -272,7 +278,10 @@ class DeleteAddress(Action):
 
     def predict(self, world):
         ns = world.namespaces[self.netns]
-        ns.addresses = [a for a in ns.addresses if (a.dev, a.ip) != (self.dev, self.ip)]
+        gone = [a for a in ns.addresses if (a.dev, a.ip) == (self.dev, self.ip)]
+        ns.addresses = [a for a in ns.addresses if a not in gone]
+        for address in gone:
+            ns.address_gone(address)
 
     def apply(self, session):
         with _already_gone(errno.EADDRNOTAVAIL):
@@ -280,19 +289,36 @@ class DeleteAddress(Action):
                                          address=str(self.ip.ip), prefixlen=self.ip.network.prefixlen)
 
 
-def _route_key(route):
-    """What the kernel identifies a route by (see Route.key)."""
-    return dict(dst=str(route.dst.network_address), dst_len=route.dst.prefixlen,
-                family=10 if route.family == 6 else 2, table=route.table, priority=route.metric)
-
-
 def _route_kwargs(session, netns, route):
-    kwargs = dict(_route_key(route), proto=route.proto, scope=route.scope)
-    if route.gateway is not None:
-        kwargs['gateway'] = str(route.gateway)
-    if route.dev:
-        kwargs['oif'] = session.ifindex(netns, route.dev)
-    if route.onlink:
+    """The whole identity of ROUTE as netlink attributes, for adding and deleting alike.
+
+    A deletion matches on what it is given.  IPv4 (fib_table_delete, fib_nh_match): type, proto
+    and prefsrc when set, the scope unless RT_SCOPE_NOWHERE, the first next hop's oif and
+    gateway, or every path of RTA_MULTIPATH; priority 0 matches any metric.  IPv6
+    (ip6_route_del): oif, gateway (then only that sibling goes), metric and proto; RTA_MULTIPATH
+    deletes each path.  pyroute2 alone would send scope universe, which misses every scope link
+    route (ESRCH), and no type, which may hit a route of another type.
+    """
+    kwargs = dict(dst=str(route.dst.network_address), dst_len=route.dst.prefixlen,
+                  family=socket.AF_INET6 if route.family == 6 else socket.AF_INET, table=route.table,
+                  priority=route.metric, tos=route.tos, proto=route.proto, scope=route.scope,
+                  type=RTN_TYPES.get(route.type) or int(route.type))
+    kwargs.update(_hop_kwargs(session, netns, route.gateway, route.dev, route.onlink))
+    if route.prefsrc is not None:
+        kwargs['prefsrc'] = str(route.prefsrc)
+    if route.nexthops:
+        kwargs['multipath'] = [dict(_hop_kwargs(session, netns, hop.gateway, hop.dev, hop.onlink),
+                                    hops=hop.weight - 1) for hop in route.nexthops]
+    return kwargs
+
+
+def _hop_kwargs(session, netns, gateway, dev, onlink):
+    kwargs = {}
+    if gateway is not None:
+        kwargs['gateway'] = str(gateway)
+    if dev:
+        kwargs['oif'] = session.ifindex(netns, dev)
+    if onlink:
         kwargs['flags'] = RTNH_F_ONLINK
     return kwargs
 
@@ -343,6 +369,19 @@ class DeleteRoute(Action):
         ns.routes = [r for r in ns.routes if r != self.route]
 
     def apply(self, session):
-        # The kernel may have flushed it meanwhile (its link went away with a namespace).
-        with _already_gone(errno.ESRCH):
-            session.ipr(self.netns).route('del', **_route_key(self.route))
+        try:
+            session.ipr(self.netns).route('del', **_route_kwargs(session, self.netns, self.route))
+        except (NetlinkError, TaskError) as exc:
+            # Nothing matched (ESRCH), or a device of it is gone: the kernel may have flushed the
+            # route meanwhile.  That is done only if a fresh read agrees; otherwise the request
+            # missed a route that is there, and saying "deleted" would be a lie.
+            if isinstance(exc, NetlinkError) and getattr(exc, 'code', None) != errno.ESRCH:
+                raise
+            if self.route in self._read(session):
+                raise TaskError('the kernel did not delete route %s%s although it is there (%s)'
+                                % (self.route.render(), _where(self.netns), exc))
+
+    def _read(self, session):
+        ipr = session.ipr(self.netns)
+        names = {msg['index']: msg.get_attr('IFLA_IFNAME') for msg in ipr.get_links()}
+        return read_routes(ipr, names, socket.AF_INET6 if self.route.family == 6 else socket.AF_INET)

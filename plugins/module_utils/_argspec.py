@@ -7,7 +7,11 @@
 
 from __future__ import annotations
 
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import IPVLAN_FLAGS, IPVLAN_MODES
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import (
+    IPVLAN_FLAGS,
+    IPVLAN_MODES,
+    MANAGED_RTN_TYPES,
+)
 
 NETNS = dict(netns=dict(type='str'))
 
@@ -15,14 +19,25 @@ NETNS = dict(netns=dict(type='str'))
 def route_options():
     return dict(
         dst=dict(type='str', required=True),
+        type=dict(type='str', choices=list(MANAGED_RTN_TYPES)),
         gateway=dict(type='str'),
         dev=dict(type='str'),
+        nexthops=dict(type='list', elements='dict', options=dict(
+            gateway=dict(type='str'),
+            dev=dict(type='str'),
+            weight=dict(type='int', default=1),
+            onlink=dict(type='bool', default=False),
+        )),
         family=dict(type='str', choices=['ipv4', 'ipv6']),
         metric=dict(type='int'),
         table=dict(type='str'),
         scope=dict(type='str', choices=['universe', 'link', 'host']),
         onlink=dict(type='bool', default=False),
     )
+
+
+# A multipath route carries its next hops in nexthops, not in gateway and dev.
+ROUTE_EXCLUSIVE = [('nexthops', 'gateway'), ('nexthops', 'dev')]
 
 
 def ipvlan_options():

@@ -20,6 +20,7 @@ IFA_F_TENTATIVE = 0x40
 
 RTNH_F_ONLINK = 0x04
 RTM_F_CLONED = 0x200
+RTNH_WEIGHT_MAX = 256   # rtnh_hops is a u8 holding weight - 1
 
 TABLES = {'main': 254, 'default': 253, 'local': 255}
 SCOPES = {'universe': 0, 'global': 0, 'site': 200, 'link': 253, 'host': 254, 'nowhere': 255}
@@ -27,14 +28,21 @@ SCOPE_NAMES = {0: 'universe', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhe
 
 PROTO_KERNEL, PROTO_BOOT, PROTO_STATIC, PROTO_RA = 2, 3, 4, 9
 KERNEL_PROTOS = (PROTO_KERNEL, PROTO_RA)   # routes the kernel makes and removes by itself
+PROTO_NAMES = {0: 'unspec', 1: 'redirect', PROTO_KERNEL: 'kernel', PROTO_BOOT: 'boot', PROTO_STATIC: 'static',
+               PROTO_RA: 'ra', 16: 'dhcp'}
 
 IPV6_DEFAULT_METRIC = 1024  # what the kernel stores for an IPv6 route added with metric 0
+IPV6_PREFIX_METRIC = 256    # IP6_RT_PRIO_ADDRCONF: the kernel's prefix routes of IPv6 addresses
 
 # Route types (rtm_type).  unicast routes forward; the others answer or drop by themselves.
 RTN_TYPES = {'unicast': 1, 'local': 2, 'broadcast': 3, 'anycast': 4, 'multicast': 5,
              'blackhole': 6, 'unreachable': 7, 'prohibit': 8, 'throw': 9, 'nat': 10}
 RTN_NAMES = {v: k for k, v in RTN_TYPES.items()}
 RTN_UNICAST = RTN_TYPES['unicast']
+# The types a task may declare: the rest (local, broadcast, ...) are read, shown and removed, never made.
+MANAGED_RTN_TYPES = ('unicast', 'blackhole', 'unreachable', 'prohibit', 'throw')
+# Reject routes: no next hop.  IPv6 keeps them on lo (ip6_route_info_create: dev = loopback).
+REJECT_RTN_TYPES = ('blackhole', 'unreachable', 'prohibit', 'throw')
 
 # ipvlan port mode and flags (IFLA_IPVLAN_MODE / IFLA_IPVLAN_FLAGS).
 IPVLAN_MODES = {'l2': 0, 'l3': 1, 'l3s': 2}

@@ -11,12 +11,17 @@ with the specs.  Nothing here talks to the kernel, so it is unit-tested as is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional, Tuple
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import (
+    IPV6_PREFIX_METRIC,
+    KERNEL_PROTOS,
+    PROTO_KERNEL,
+    PROTO_NAMES,
     PROTO_STATIC,
     SCOPE_NAMES,
+    SCOPES,
     TABLES,
 )
 
@@ -73,6 +78,27 @@ class Address:
 
 
 @dataclass(frozen=True)
+class NextHop:
+    """One path of a multipath route (RTA_MULTIPATH); the kernel's weight is rtnh_hops + 1."""
+    gateway: Optional[object] = None
+    dev: Optional[str] = None
+    weight: int = 1
+    onlink: bool = False
+
+    def render(self):
+        words = ['nexthop']
+        if self.gateway is not None:
+            words += ['via', str(self.gateway)]
+        if self.dev:
+            words += ['dev', self.dev]
+        if self.weight != 1:
+            words += ['weight', str(self.weight)]
+        if self.onlink:
+            words.append('onlink')
+        return ' '.join(words)
+
+
+@dataclass(frozen=True)
 class Route:
     dst: object                      # ipaddress network; 0.0.0.0/0 or ::/0 for default
     gateway: Optional[object] = None
@@ -82,31 +108,78 @@ class Route:
     scope: int = 0
     onlink: bool = False
     proto: int = PROTO_STATIC
+    type: Optional[str] = 'unicast'      # None only in a pattern of routes to remove: any type
+    nexthops: Tuple[NextHop, ...] = ()   # a multipath route: two or more, and no gateway or dev of its own
+    tos: int = 0
+    prefsrc: Optional[object] = None     # read only: the kernel sets it on the routes of an address
 
     @property
     def family(self):
         return self.dst.version
 
     @property
+    def kernel(self):
+        """Made (and removed) by the kernel itself: an address's prefix route, a router advertisement's."""
+        return self.proto in KERNEL_PROTOS
+
+    @property
     def key(self):
-        """What identifies a route to the kernel: a second route with the same key replaces it."""
-        return (self.dst.version, self.table, self.dst, self.metric)
+        """What the kernel identifies a route by when one is added: a second route with the same key
+        collides with it (EEXIST) or replaces it.  IPv4 (fib_table_insert, fib_find_alias): table,
+        dst/len, tos, priority.  IPv6 (fib6_add_rt2node): table, dst/len, metric (tos is 0).
+        The type is not part of it: a blackhole replaces the unicast route with its key."""
+        return (self.dst.version, self.table, self.dst, self.tos, self.metric)
+
+    @property
+    def paths(self):
+        """The next hops: a multipath route's, or its own single one."""
+        return self.nexthops or (NextHop(self.gateway, self.dev, onlink=self.onlink),)
+
+    def through(self, dev):
+        return any(path.dev == dev for path in self.paths)
 
     def render(self):
-        words = ['default' if self.dst.prefixlen == 0 else str(self.dst)]
+        words = [] if self.type in ('unicast', None) else [self.type]
+        words.append('default' if self.dst.prefixlen == 0 else str(self.dst))
         if self.gateway is not None:
             words += ['via', str(self.gateway)]
         if self.dev:
             words += ['dev', self.dev]
         if self.table != TABLES['main']:
             words += ['table', str(self.table)]
+        if self.kernel:
+            words += ['proto', PROTO_NAMES[self.proto]]
         if self.metric:
             words += ['metric', str(self.metric)]
         if self.scope:
             words += ['scope', SCOPE_NAMES.get(self.scope, str(self.scope))]
+        if self.prefsrc is not None:
+            words += ['src', str(self.prefsrc)]
+        if self.tos:
+            words += ['tos', '0x%x' % self.tos]
         if self.onlink:
             words.append('onlink')
+        words += [hop.render() for hop in self.nexthops]
         return ' '.join(words)
+
+
+def connected_route(address):
+    """The route the kernel makes for an address on an up link, or None.
+
+    IPv4 (fib_add_ifaddr): the subnet of a primary address, unless it is a /32, scope link,
+    with the address as preferred source; on lo it goes to the local table (not modelled).
+    IPv6 (inet6_addr_add, addrconf_prefix_route): the prefix, a /128 included, metric 256;
+    ::1 lives in the local table.
+    """
+    ip = address.ip
+    if ip.version == 4:
+        zeronet = ip.network.network_address.packed[0] == 0
+        if address.secondary or ip.network.prefixlen == 32 or address.dev == 'lo' or zeronet:
+            return None
+        return Route(ip.network, dev=address.dev, scope=SCOPES['link'], proto=PROTO_KERNEL, prefsrc=ip.ip)
+    if ip.ip.is_loopback:
+        return None
+    return Route(ip.network, dev=address.dev, metric=IPV6_PREFIX_METRIC, proto=PROTO_KERNEL)
 
 
 @dataclass
@@ -116,13 +189,86 @@ class Namespace:
     exists: bool = True
     links: dict = field(default_factory=dict)       # name -> Link
     addresses: list = field(default_factory=list)   # [Address]
-    routes: list = field(default_factory=list)      # [Route], user routes only
+    routes: list = field(default_factory=list)      # [Route], the local table left out
 
     def copy(self):
         return Namespace(self.name, self.exists, dict(self.links), list(self.addresses), list(self.routes))
 
     def addresses_of(self, dev):
         return [a for a in self.addresses if a.dev == dev]
+
+    # --- what the kernel does to routes when links and addresses change -------------
+    # Each rule was watched on the host kernel (tests/integration/test_route.py).
+
+    def add_connected(self, address):
+        """An address on an up link brings its prefix route (fib_magic / addrconf_prefix_route
+        add without NLM_F_EXCL: nothing when the same route is there, appended otherwise)."""
+        link = self.links.get(address.dev)
+        route = connected_route(address)
+        if link is None or not link.up or route is None:
+            return
+        if not any(r.key == route.key and r.paths == route.paths and r.proto == route.proto for r in self.routes):
+            self.routes.append(route)
+
+    def link_up(self, dev):
+        """Admin up (NETDEV_UP): the prefix routes of the addresses the link kept come back."""
+        for address in self.addresses_of(dev):
+            self.add_connected(address)
+
+    def link_down(self, dev, family=None):
+        """Admin down, or the last IPv4 address gone (fib_sync_down_dev, rt6_sync_down_dev): every
+        route through DEV goes; a multipath route with a live path elsewhere stays, that path dead."""
+        self.routes = [r for r in self.routes
+                       if family not in (None, r.family) or not all(self._dead(p, dev) for p in r.paths)]
+
+    def _dead(self, path, dev):
+        """Is a next hop dead once DEV is down: through DEV, or through a link already down?"""
+        link = self.links.get(path.dev)
+        return path.dev == dev or (link is not None and not link.up)
+
+    def drop_link(self, dev):
+        """DEV deleted or moved to another namespace (NETDEV_UNREGISTER): its addresses go, with the
+        routes that go with them (address_gone); then IPv4 routes with any path through DEV go, and
+        IPv6 multipath routes lose the paths (siblings) through it and keep the others."""
+        self.links.pop(dev, None)
+        for address in self.addresses_of(dev):
+            self.addresses.remove(address)
+            self.address_gone(address)
+        kept = []
+        for route in self.routes:
+            if not route.through(dev):
+                kept.append(route)
+            elif route.family == 6 and route.nexthops:
+                left = tuple(p for p in route.nexthops if p.dev != dev)
+                if all(self._dead(p, dev) for p in left):
+                    continue   # rt6_multipath_dead_count: no live sibling left
+                if len(left) > 1:
+                    kept.append(replace(route, nexthops=left))
+                elif left:
+                    kept.append(replace(route, nexthops=(), gateway=left[0].gateway, dev=left[0].dev,
+                                        onlink=left[0].onlink))
+        self.routes = kept
+
+    def address_gone(self, address):
+        """After ADDRESS was deleted.
+
+        IPv4 (fib_del_ifaddr): its prefix route goes; when no link of the namespace holds the IP any
+        more, so does every main-table route preferring it as source (fib_sync_down_addr); when the
+        link holds no IPv4 address any more, every IPv4 route through it (fib_disable_ip).  Routes
+        via a gateway that the prefix covered stay.  IPv6: the prefix route goes with the last
+        address of that prefix on the link.
+        """
+        ip, dev = address.ip, address.dev
+        if ip.version == 6:
+            if not any(a.ip.network == ip.network for a in self.addresses_of(dev)):
+                self.routes = [r for r in self.routes
+                               if not (r.kernel and r.dst == ip.network and r.dev == dev and r.family == 6)]
+            return
+        self.routes = [r for r in self.routes if not (r.kernel and r.dev == dev and r.prefsrc == ip.ip)]
+        if not any(a.ip.ip == ip.ip for a in self.addresses):
+            self.routes = [r for r in self.routes if not (r.prefsrc == ip.ip and r.table == TABLES['main'])]
+        if not any(a.ip.version == 4 for a in self.addresses_of(dev)):
+            self.link_down(dev, family=4)
 
     @classmethod
     def fresh(cls, name):
@@ -236,5 +382,3 @@ class NamespaceSpec:
                 and not any(i.present for i in self.ipvlans)
                 and not any(a.present for a in self.addresses)
                 and not any(r.present for r in self.routes))
-
-

@@ -18,10 +18,12 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import (
     IFNAMSIZ,
     IPV6_DEFAULT_METRIC,
     NAME_MAX,
+    RTNH_WEIGHT_MAX,
     SCOPES,
     TABLES,
 )
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, Route
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, NextHop, Route
+
 
 # --- validation -----------------------------------------------------------------
 
@@ -96,6 +98,8 @@ def parse_destination(value, param, family=None):
     text = str(value).strip()
     if text == 'default':
         return ipaddress.ip_network('::/0' if family == 6 else '0.0.0.0/0')
+    if '%' in text:
+        raise TaskError('%s: %r has a zone id; a destination takes none (give the device as dev)' % (param, value))
     if '/' not in text:
         # A bare address is a host route, as in ip(8).
         text += '/128' if ':' in text else '/32'
@@ -122,44 +126,143 @@ def parse_table(value, param):
     return table
 
 
-def build_route(params, prefix='', present=True):
-    """A Route from module-style parameters (dst, gateway, dev, family, metric, table, scope, onlink).
+def parse_gateway(value, param):
+    """A next hop: (address, device or None).
 
-    A route to remove (``present=False``) is found by dst, table and metric: it needs no next hop.
+    A zone id (``fe80::1%eth0``) names the device of a link-local IPv6 gateway, as
+    ``dev`` does; ip(8) takes no zone id, so it is turned into the device here.
+    """
+    text = str(value).strip()
+    zone = None
+    if '%' in text:
+        text, zone = text.split('%', 1)
+    gateway = parse_ip(text, param) if zone is None else _parse_zoned(text, zone, value, param)
+    return gateway, zone
+
+
+def _parse_zoned(text, zone, value, param):
+    gateway = parse_ip(text, param)
+    if gateway.version != 6 or not gateway.is_link_local:
+        raise TaskError('%s: %r has a zone id, which only a link-local IPv6 address takes' % (param, value))
+    check_ifname(zone, param)
+    return gateway
+
+
+def _next_hop(gateway_value, dev_value, param_gateway, param_dev):
+    """(gateway, dev) of one next hop; a zone id and dev must name the same device."""
+    gateway, zone = parse_gateway(gateway_value, param_gateway) if gateway_value else (None, None)
+    dev = check_ifname(dev_value, param_dev) if dev_value else None
+    if zone and dev and zone != dev:
+        raise TaskError('%s: the zone id of %s names %s but dev is %s' % (param_gateway, gateway_value, zone, dev))
+    return gateway, dev or zone
+
+
+def _nexthops(items, param):
+    """The paths of a multipath route (RTA_MULTIPATH)."""
+    hops = []
+    for index, item in enumerate(items):
+        where = '%s[%d].' % (param, index)
+        gateway, dev = _next_hop(item.get('gateway'), item.get('dev'), where + 'gateway', where + 'dev')
+        weight = item.get('weight')
+        weight = 1 if weight is None else weight
+        if gateway is None and dev is None:
+            raise TaskError('%sgateway: a nexthop needs a gateway, a dev, or both' % where)
+        if not 1 <= weight <= RTNH_WEIGHT_MAX:
+            raise TaskError('%sweight: %d is out of range (1 to %d)' % (where, weight, RTNH_WEIGHT_MAX))
+        _check_next_hop(gateway, dev, bool(item.get('onlink')), where)
+        hops.append(NextHop(gateway, dev, weight, bool(item.get('onlink'))))
+    return tuple(hops)
+
+
+def _check_next_hop(gateway, dev, onlink, where):
+    if onlink and dev is None:
+        raise TaskError('%sonlink: onlink needs dev (the kernel requires a nexthop device)' % where)
+    if gateway is not None and gateway.version == 6 and gateway.is_link_local and dev is None:
+        raise TaskError('%sgateway: link-local gateway %s needs dev (or a zone id: %s%%DEV)'
+                        % (where, gateway, gateway))
+
+
+def build_route(params, prefix='', present=True):
+    """A Route from module-style parameters (dst, gateway, dev, nexthops, type, family, metric, table,
+    scope, onlink), normalised as the kernel stores it, so that what is read back compares equal.
+
+    A route to remove (``present=False``) is a pattern: found by dst, table and metric, and by
+    what else is given (gateway, dev, nexthops, type); it needs no next hop.
     """
     def p(name):  # the parameter's name as the user wrote it, for messages
         return prefix + name
 
-    gateway = parse_ip(params['gateway'], p('gateway')) if params.get('gateway') else None
-    family = gateway.version if gateway is not None else params.get('family')
-    if family in ('ipv4', 'ipv6'):
-        family = int(family[-1])
-    dst = parse_destination(params['dst'], p('dst'), family)
-    if gateway is not None and gateway.version != dst.version:
-        raise TaskError('%s: gateway %s is IPv%d but dst %s is IPv%d'
-                        % (p('gateway'), gateway, gateway.version, dst, dst.version))
-    dev = check_ifname(params['dev'], p('dev')) if params.get('dev') else None
-    if present and gateway is None and dev is None:
-        raise TaskError('%s: a route needs a gateway, a dev, or both' % p('gateway'))
-    if params.get('onlink') and dev is None:
-        raise TaskError('%s: onlink needs dev (the kernel requires a nexthop device)' % p('onlink'))
-    if gateway is not None and gateway.version == 6 and gateway.is_link_local and dev is None:
-        raise TaskError('%s: link-local gateway %s needs dev' % (p('gateway'), gateway))
-    metric = params.get('metric')
-    if metric is None:
-        metric = IPV6_DEFAULT_METRIC if dst.version == 6 else 0
-    elif not 0 <= metric < 2 ** 32:
-        raise TaskError('%s: metric %d is out of range' % (p('metric'), metric))
-    scope = params.get('scope')
-    if scope is None:
-        # ip(8)'s choice: a route without gateway is on-link (scope link).
-        scope = 'universe' if gateway is not None or dst.version == 6 else 'link'
+    route_type = params.get('type') or ('unicast' if present else None)
+    nexthops = _nexthops(params.get('nexthops') or (), p('nexthops'))
+    if nexthops and (params.get('gateway') or params.get('dev') or params.get('onlink')):
+        raise TaskError('%s: nexthops and gateway, dev or onlink are mutually exclusive: put them in each nexthop'
+                        % p('nexthops'))
+    gateway, dev = _next_hop(params.get('gateway'), params.get('dev'), p('gateway'), p('dev'))
+    onlink = bool(params.get('onlink'))
+    dst = parse_destination(params['dst'], p('dst'), _family(params, gateway, nexthops, p))
+    for hop_gateway, param in [(gateway, p('gateway'))] + [(h.gateway, p('nexthops')) for h in nexthops]:
+        if hop_gateway is not None and hop_gateway.version != dst.version:
+            raise TaskError('%s: gateway %s is IPv%d but dst %s is IPv%d'
+                            % (param, hop_gateway, hop_gateway.version, dst, dst.version))
+    if route_type not in ('unicast', None) and (gateway or dev or nexthops or onlink):
+        raise TaskError('%s: a %s route has no next hop: drop gateway, dev, nexthops and onlink'
+                        % (p('type'), route_type))
+    if present and route_type == 'unicast' and gateway is None and dev is None and not nexthops:
+        raise TaskError('%s: a route needs a gateway, a dev, or both (or nexthops)' % p('gateway'))
+    _check_next_hop(gateway, dev, onlink, prefix)
+    if dst.version == 6 and any(h.gateway is None for h in nexthops):
+        raise TaskError('%s: IPv6 multipath routes need a gateway in each nexthop (the kernel refuses device-only '
+                        'ones)' % p('nexthops'))
+    if len(nexthops) == 1:
+        # The kernel stores a one-path multipath route as a plain one (and forgets its weight).
+        gateway, dev, onlink, nexthops = nexthops[0].gateway, nexthops[0].dev, nexthops[0].onlink, ()
+    return Route(dst=dst, gateway=gateway, dev=dev, metric=_metric(params.get('metric'), dst, p('metric')),
+                 table=parse_table(params.get('table'), p('table')),
+                 scope=_scope(params.get('scope'), dst, gateway is not None or bool(nexthops), route_type, p),
+                 onlink=onlink, type=route_type, nexthops=nexthops)
+
+
+def _family(params, gateway, nexthops, p):
+    """The family a gateway implies (dst default via an IPv6 gateway is ::/0), else the one given."""
+    families = {g.version for g in [gateway] + [h.gateway for h in nexthops] if g is not None}
+    if len(families) > 1:
+        raise TaskError('%s: the nexthops mix IPv4 and IPv6 gateways' % p('nexthops'))
+    family = params.get('family')
+    family = int(family[-1]) if family in ('ipv4', 'ipv6') else None
+    if families and family not in (None,) + tuple(families):
+        raise TaskError('%s: the gateway is IPv%d but family is ipv%d' % (p('family'), families.pop(), family))
+    return families.pop() if families else family
+
+
+def _metric(metric, dst, param):
+    if metric is not None and not 0 <= metric < 2 ** 32:
+        raise TaskError('%s: metric %d is out of range' % (param, metric))
+    if dst.version == 6 and not metric:
+        return IPV6_DEFAULT_METRIC   # inet6_rtm_newroute: metric 0 is stored as 1024
+    return metric or 0
+
+
+def _scope(scope, dst, via_gateway, route_type, p):
     if dst.version == 6:
-        scope = 'universe'  # IPv6 routes have no scope
-    route = Route(dst=dst, gateway=gateway, dev=dev, metric=metric,
-                  table=parse_table(params.get('table'), p('table')),
-                  scope=SCOPES[scope], onlink=bool(params.get('onlink')))
-    return route
+        return SCOPES['universe']   # IPv6 routes have no scope (the kernel reports universe)
+    if scope is None:
+        # ip(8)'s choice: a unicast route without gateway is on-link (scope link).
+        return SCOPES['link'] if route_type in ('unicast', None) and not via_gateway else SCOPES['universe']
+    if via_gateway and SCOPES[scope] >= SCOPES['link']:
+        raise TaskError('%s: a route via a gateway cannot have scope %s: the kernel looks for the gateway in a '
+                        'narrower scope and finds none (ENETUNREACH)' % (p('scope'), scope))
+    return SCOPES[scope]
+
+
+def check_unique_routes(routes, param):
+    """Two declared routes with one key: the kernel keeps one of them (or refuses the second)."""
+    seen = {}
+    for index, route in enumerate(routes):
+        first = seen.setdefault(route.key, index)
+        if first != index:
+            raise TaskError('%s[%d]: %s has the destination, table and metric of %s[%d] (%s); the kernel keeps one '
+                            'route per destination, table and metric: declare one of them'
+                            % (param, index, route.render(), param, first, routes[first].render()))
 
 
 def check_ipvlan(params, netns_param='netns', prefix=''):

@@ -38,6 +38,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._actions import (
     SetLink,
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import PROTO_RA, REJECT_RTN_TYPES, SCOPES
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     MANAGED_ALIAS,
     ROOT,
@@ -401,38 +402,64 @@ class _Planner:
         namespace = self.after.get(spec.name)
         if spec.routes or spec.purge_routes:
             self.show(spec.name).routes = True
+        kept = []   # what the declared routes are, as the kernel holds them: purge leaves these
         for wanted in spec.routes:
+            if not self._route_devs(spec.name, namespace, wanted):
+                continue
             route = wanted.route
-            if route.dev and route.dev not in namespace.links:
-                if not wanted.present:
-                    continue   # the kernel flushed every route through it
-                self.missing('dev: link %s not found in %s' % (route.dev, netns_label(spec.name)),
-                             lambda: self.assumed_link(spec.name, route.dev, up=True))
             same_key = [r for r in namespace.routes if r.key == route.key]
             if not wanted.present:
                 for current in same_key:
-                    if route.gateway is None or current.gateway == route.gateway:
+                    if _matches(current, route):
                         self.emit(DeleteRoute(spec.name, route=current))
                 continue
-            if same_key and _satisfies(same_key[0], route):
+            satisfied = next((r for r in same_key if _satisfies(r, route)), None)
+            if satisfied is not None:
+                if route.family == 4:
+                    # IPv4 uses the first route of a key (ip route append adds more): those ahead go.
+                    for ahead in same_key[:same_key.index(satisfied)]:
+                        self.emit(DeleteRoute(spec.name, route=ahead))
+                kept.append(satisfied)
                 continue
-            if route.dev and not namespace.links[route.dev].up:
-                self.missing('dev: %s in %s is down; the kernel refuses a route through a link that is down '
-                             '(ENETDOWN): bring it up first' % (route.dev, netns_label(spec.name)))
-            # Name the device the kernel will pick, so the predicted route reads as the kernel's will.
-            try:
-                route = replace(route, dev=_gateway_dev(namespace, route, spec.name))
-            except TaskError as exc:
-                self.missing(exc.msg)
-            if same_key:
-                self.emit(ReplaceRoute(spec.name, old=same_key[0], route=route))
+            route = self._as_stored(spec.name, namespace, route)
+            current = _replaced(same_key, route)
+            if current is not None:
+                self.emit(ReplaceRoute(spec.name, old=current, route=route))
             else:
                 self.emit(AddRoute(spec.name, route=route))
+            kept.append(route)
         if spec.purge_routes:
-            keys = {wanted.route.key for wanted in spec.routes if wanted.present}
+            # Exactly these routes: the kernel's own (an address's prefix route) are not the task's.
             for current in list(namespace.routes):
-                if current.key not in keys:
+                if not current.kernel and current not in kept:
                     self.emit(DeleteRoute(spec.name, route=current))
+
+    def _route_devs(self, netns, namespace, wanted):
+        """Do the devices of a declared route exist?  A route to remove through a missing one is gone."""
+        for dev in [hop.dev for hop in wanted.route.paths if hop.dev and hop.dev not in namespace.links]:
+            if not wanted.present:
+                return False   # the kernel flushed every route through it
+            self.missing('dev: link %s not found in %s' % (dev, netns_label(netns)),
+                         lambda dev=dev: self.assumed_link(netns, dev, up=True))
+        return True
+
+    def _as_stored(self, netns, namespace, route):
+        """ROUTE as the kernel will hold it: with the device it picks for each next hop."""
+        for dev in [hop.dev for hop in route.paths if hop.dev]:
+            if not namespace.links[dev].up:
+                self.missing('dev: %s in %s is down; the kernel refuses a route through a link that is down '
+                             '(ENETDOWN): bring it up first' % (dev, netns_label(netns)))
+        if route.family == 6 and route.type in REJECT_RTN_TYPES:
+            return replace(route, dev='lo')   # ip6_route_info_create puts reject routes on lo
+        try:
+            if route.nexthops:
+                return replace(route, nexthops=tuple(
+                    replace(hop, dev=_gateway_dev(namespace, hop.gateway, hop.dev, hop.onlink, netns))
+                    for hop in route.nexthops))
+            return replace(route, dev=_gateway_dev(namespace, route.gateway, route.dev, route.onlink, netns))
+        except TaskError as exc:
+            self.missing(exc.msg)
+            return route
 
 
 def _unwanted(address, wanted):
@@ -446,28 +473,72 @@ def _unwanted(address, wanted):
 
 
 def _satisfies(current, wanted):
-    """Does the kernel's route do what was asked?  An unset dev means 'any'."""
-    return (current.gateway == wanted.gateway and wanted.dev in (None, current.dev)
-            and current.scope == wanted.scope and current.onlink == wanted.onlink)
+    """Does the kernel's route do what was asked?  Any proto will do; an unset dev means 'any'."""
+    return (current.type == wanted.type and current.scope == wanted.scope
+            and _same_paths(current.paths, wanted.paths))
 
 
-def _gateway_dev(namespace, route, netns):
-    """The device through which the kernel reaches the gateway.
+def _same_paths(current, wanted):
+    """The same next hops, in any order (a wanted one without dev takes any device)."""
+    if len(current) != len(wanted):
+        return False
+    left = list(current)
+    for hop in sorted(wanted, key=lambda h: h.dev is None):   # the ones naming a dev pick first
+        match = next((c for c in left if (c.gateway, c.weight, c.onlink) == (hop.gateway, hop.weight, hop.onlink)
+                      and hop.dev in (None, c.dev)), None)
+        if match is None:
+            return False
+        left.remove(match)
+    return True
 
-    The kernel refuses a gateway it cannot reach (ENETUNREACH): say so before trying.
+
+def _matches(current, pattern):
+    """Is CURRENT the route to remove?  Type, gateway, dev and nexthops count when they are given:
+    a gateway or dev names a single-path route, nexthops the paths of a multipath one."""
+    if pattern.type not in (None, current.type):
+        return False
+    if pattern.nexthops:
+        return _same_paths(current.paths, pattern.paths)
+    if pattern.gateway is None and pattern.dev is None:
+        return True
+    return (not current.nexthops and pattern.gateway in (None, current.gateway)
+            and pattern.dev in (None, current.dev))
+
+
+def _replaced(same_key, route):
+    """The route a replace overwrites, None when there is none: for IPv4 the first of the key
+    (fib_table_insert, NLM_F_REPLACE: fa_first); for IPv6 the first that can be a multipath sibling
+    exactly when ROUTE can, else the first (fib6_add_rt2node, rt6_qualify_for_ecmp)."""
+    if route.family == 6:
+        for current in same_key:
+            if _ecmp_able(current) == _ecmp_able(route):
+                return current
+    return same_key[0] if same_key else None
+
+
+def _ecmp_able(route):
+    return (route.type == 'unicast' and route.proto != PROTO_RA
+            and all(hop.gateway is not None for hop in route.paths))
+
+
+def _gateway_dev(namespace, gateway, dev, onlink, netns):
+    """The device through which the kernel reaches a next hop's gateway.
+
+    The kernel looks the gateway up (fib_check_nh_v4_gw: a unicast route of scope link or
+    host; ip6_route_check_nh) and refuses one it cannot reach (ENETUNREACH): say so before trying.
     """
-    gateway = route.gateway
-    if gateway is None or route.onlink or (gateway.version == 6 and gateway.is_link_local):
-        return route.dev
+    if gateway is None or onlink or (gateway.version == 6 and gateway.is_link_local):
+        return dev
     for address in namespace.addresses:
         link = namespace.links.get(address.dev)
-        if (link is not None and link.up and route.dev in (None, address.dev)
+        if (link is not None and link.up and dev in (None, address.dev)
                 and address.ip.version == gateway.version and gateway in address.ip.network):
             return address.dev
     for other in namespace.routes:
-        if (other.gateway is None and other.dev and other.family == gateway.version
-                and gateway in other.dst and route.dev in (None, other.dev)):
+        if (other.type == 'unicast' and other.gateway is None and other.dev and not other.nexthops
+                and other.family == gateway.version and (other.family == 6 or other.scope >= SCOPES['link'])
+                and gateway in other.dst and dev in (None, other.dev)):
             return other.dev
     raise TaskError('gateway: %s is not reachable in %s: no address on an up link%s covers it; add an '
                     'address in its subnet first, or set onlink: true'
-                    % (gateway, netns_label(netns), ' (%s)' % route.dev if route.dev else ''))
+                    % (gateway, netns_label(netns), ' (%s)' % dev if dev else ''))

@@ -23,13 +23,19 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import (
     IFF_UP,
     IPVLAN_FLAGS,
     IPVLAN_MODES,
-    KERNEL_PROTOS,
     RTM_F_CLONED,
-    RTN_UNICAST,
+    RTN_NAMES,
     RTNH_F_ONLINK,
     TABLES,
 )
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import UNNAMED, Address, Link, Namespace, Route
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
+    UNNAMED,
+    Address,
+    Link,
+    Namespace,
+    NextHop,
+    Route,
+)
 
 _MODE_NAMES = {v: k for k, v in IPVLAN_MODES.items()}
 
@@ -81,25 +87,51 @@ def address_from_msg(msg, names):
 
 
 def route_from_msg(msg, names):
-    """A Route, or None for what the kernel made or manages by itself."""
+    """A Route, or None for the local table (the kernel's own) and cached clones.
+
+    Everything else is read as it is: kernel-made routes (marked by their proto),
+    multipath routes (RTA_MULTIPATH: the kernel reports IPv6 siblings as one route
+    too) and every type (blackhole, unreachable, prohibit, throw, local, ...).
+    """
     table = msg.get_attr('RTA_TABLE') or msg['table']
-    if (table == TABLES['local'] or msg['proto'] in KERNEL_PROTOS or msg['type'] != RTN_UNICAST
-            or msg['flags'] & RTM_F_CLONED or msg.get_attr('RTA_MULTIPATH')):
+    if table == TABLES['local'] or msg['flags'] & RTM_F_CLONED:
         return None
     family = 6 if msg['family'] == socket.AF_INET6 else 4
     dst = msg.get_attr('RTA_DST') or ('::' if family == 6 else '0.0.0.0')
-    gateway = msg.get_attr('RTA_GATEWAY')
-    oif = msg.get_attr('RTA_OIF')
+    prefsrc = msg.get_attr('RTA_PREFSRC')
     return Route(
         dst=ipaddress.ip_network('%s/%d' % (dst, msg['dst_len'])),
-        gateway=ipaddress.ip_address(gateway) if gateway else None,
-        dev=names.get(oif) if oif else None,
+        gateway=_ip_or_none(msg.get_attr('RTA_GATEWAY')),
+        dev=_dev(names, msg.get_attr('RTA_OIF')),
         metric=msg.get_attr('RTA_PRIORITY') or 0,
         table=table,
         scope=msg['scope'],
         onlink=bool(msg['flags'] & RTNH_F_ONLINK),
         proto=msg['proto'],
+        type=RTN_NAMES.get(msg['type'], str(msg['type'])),
+        nexthops=tuple(_nexthop(hop, names) for hop in msg.get_attr('RTA_MULTIPATH') or ()),
+        tos=msg['tos'],
+        prefsrc=ipaddress.ip_address(prefsrc) if prefsrc else None,
     )
+
+
+def _nexthop(hop, names):
+    return NextHop(gateway=_ip_or_none(hop.get_attr('RTA_GATEWAY')), dev=_dev(names, hop['oif']),
+                   weight=hop['hops'] + 1, onlink=bool(hop['flags'] & RTNH_F_ONLINK))
+
+
+def _ip_or_none(value):
+    return ipaddress.ip_address(value) if value else None
+
+
+def _dev(names, index):
+    return names.get(index, str(index)) if index else None
+
+
+def read_routes(ipr, names, family):
+    """The routes of one family, in the kernel's order (the first of one key is the one in use)."""
+    routes = (route_from_msg(msg, names) for msg in ipr.route('dump', family=family))
+    return [route for route in routes if route is not None]
 
 
 def read_namespace(ipr, name):
@@ -107,12 +139,7 @@ def read_namespace(ipr, name):
     links = [link_from_msg(m) for m in ipr.get_links()]
     names = {link.ifindex: link.name for link in links}
     addresses = [address_from_msg(m, names) for m in ipr.get_addr()]
-    routes = []
-    for family in (socket.AF_INET, socket.AF_INET6):
-        for msg in ipr.route('dump', family=family):
-            route = route_from_msg(msg, names)
-            if route is not None:
-                routes.append(route)
+    routes = read_routes(ipr, names, socket.AF_INET) + read_routes(ipr, names, socket.AF_INET6)
     return Namespace(name, links={link.name: link for link in links}, addresses=addresses, routes=routes)
 
 

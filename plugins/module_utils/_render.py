@@ -50,14 +50,24 @@ def route_view(route):
     return {
         'dst': 'default' if route.dst.prefixlen == 0 else str(route.dst),
         'family': 'ipv%d' % route.family,
-        'gateway': str(route.gateway) if route.gateway is not None else None,
+        'type': route.type,
+        'gateway': _text(route.gateway),
         'dev': route.dev,
+        'nexthops': [{'gateway': _text(hop.gateway), 'dev': hop.dev, 'weight': hop.weight, 'onlink': hop.onlink}
+                     for hop in route.nexthops],
         'metric': route.metric,
         'table': _TABLE_NAMES.get(route.table, route.table),
         'scope': SCOPE_NAMES.get(route.scope, route.scope),
         'onlink': route.onlink,
         'proto': route.proto,
+        'kernel': route.kernel,
+        'prefsrc': _text(route.prefsrc),
+        'tos': route.tos,
     }
+
+
+def _text(ip):
+    return str(ip) if ip is not None else None
 
 
 def addresses_of(namespace, dev):
@@ -68,16 +78,22 @@ def _address_order(text):
     return (':' in text, text)
 
 
-def routes_view(namespace):
-    return [route_view(r) for r in sorted(namespace.routes, key=lambda r: r.render())]
+def task_routes(namespace):
+    """The routes a task manages: the kernel's own (an address's prefix route, for one) come and
+    go with links and addresses, some with the carrier, so modules show them in facts only."""
+    return [r for r in namespace.routes if not r.kernel]
 
 
-def namespace_view(world, namespace):
+def routes_view(routes):
+    return [route_view(r) for r in sorted(routes, key=lambda r: r.render())]
+
+
+def namespace_view(world, namespace, kernel_routes=True):
     """Everything in one namespace: what the facts module returns per namespace."""
     return {
         'links': {name: link_view(world, link, addresses_of(namespace, name))
                   for name, link in sorted(namespace.links.items())},
-        'routes': routes_view(namespace),
+        'routes': routes_view(namespace.routes if kernel_routes else task_routes(namespace)),
     }
 
 
@@ -108,6 +124,6 @@ def diff_view(world, scope):
         if links:
             entry['links'] = links
         if what.routes:
-            entry['routes'] = sorted(r.render() for r in namespace.routes)
+            entry['routes'] = sorted(r.render() for r in task_routes(namespace))
         view[netns_key(name)] = entry
     return view

@@ -12,7 +12,9 @@ short_description: Gather links, addresses and routes of network namespaces
 version_added: 0.1.0
 description:
   - Reads every named network namespace (or the ones listed) and, optionally, the root one, and returns their links
-    (with kind, and ipvlan mode, flags and master), addresses and user routes as facts.
+    (with kind, and ipvlan mode, flags and master), addresses and routes as facts.
+  - Routes are read from every table but the local one (the kernel's), whatever their type, multipath ones and
+    those the kernel made itself included.
   - Reading never creates a namespace.
 extends_documentation_fragment:
   - linuxnet.ipvlan._attributes.facts
@@ -63,8 +65,11 @@ ansible_facts:
             - V(links) maps each link name to V(ifindex), V(kind), V(state) (up or down), V(mtu), V(mac), V(alias),
               V(managed) (carries the collection's marker), V(addresses) (CIDR strings) and, for ipvlan links,
               V(ipvlan) with V(mode), V(flags), V(master), V(master_ifindex) and V(master_netns).
-            - V(routes) lists the user routes (V(dst), V(family), V(gateway), V(dev), V(metric), V(table), V(scope),
-              V(onlink), V(proto)); kernel-made routes are left out.
+            - V(routes) lists the routes of every table but the local one, each with V(dst), V(family), V(type)
+              (unicast, blackhole, unreachable, prohibit, throw, local, ...), V(gateway), V(dev), V(nexthops) (the
+              paths of a multipath route, each with V(gateway), V(dev), V(weight) and V(onlink); empty otherwise),
+              V(metric), V(table), V(scope), V(onlink), V(proto) (the number), V(kernel) (made by the kernel itself,
+              protocol kernel or ra, like the prefix route of an address), V(prefsrc) and V(tos).
           type: dict
           returned: always
           sample:
@@ -82,8 +87,12 @@ ansible_facts:
                   addresses: [198.51.100.11/24]
                   ipvlan: {mode: l2, flags: bridge, master: ens4, master_ifindex: 3, master_netns: null}
               routes:
-                - {dst: default, family: ipv4, gateway: 198.51.100.1, dev: ipvl0, metric: 0, table: main,
-                   scope: universe, onlink: false, proto: 4}
+                - {dst: default, family: ipv4, type: unicast, gateway: 198.51.100.1, dev: ipvl0, nexthops: [],
+                   metric: 0, table: main, scope: universe, onlink: false, proto: 4, kernel: false, prefsrc: null,
+                   tos: 0}
+                - {dst: 198.51.100.0/24, family: ipv4, type: unicast, gateway: null, dev: ipvl0, nexthops: [],
+                   metric: 0, table: main, scope: link, onlink: false, proto: 2, kernel: true,
+                   prefsrc: 198.51.100.11, tos: 0}
         root:
           description: The root namespace, in the same shape, when O(include_root=true).
           type: dict

@@ -12,9 +12,17 @@ short_description: Manage IPv4 and IPv6 routes in a network namespace
 version_added: 0.1.0
 description:
   - Adds, replaces or removes a route, in the root namespace or in a named one.
-  - A route is identified the way the kernel does it, by destination, table and metric. When its gateway, device,
-    scope or onlink flag differ from the task, it is replaced, never duplicated.
-  - Routes the kernel makes by itself (protocol kernel, router advertisements) and the local table never count as drift.
+  - A route is identified the way the kernel does it when one is added, by destination, table and metric (and TOS,
+    which this module leaves at 0). The type is not part of it. When its type, gateway, device, next hops, scope or
+    onlink flag differ from the task, it is replaced, never duplicated. Any protocol satisfies the task.
+  - Unicast routes (through a gateway, a device, or several next hops, O(nexthops)) and the reject types
+    V(blackhole), V(unreachable), V(prohibit) and V(throw) can be declared.
+  - Routes the kernel makes by itself (protocol C(kernel) or C(ra), like an address's prefix route or C(fe80::/64))
+    count like any other. A declared route with their key is satisfied by them, or replaces them, as
+    C(ip route replace) would. The local table is the kernel's and never managed.
+  - The kernel's normalisation is applied to the task first, so that a second run finds what it asked for. An IPv6
+    metric of 0 is 1024; a gateway tells the family (V(default) via an IPv6 gateway is C(::/0)); IPv6 routes have no
+    scope; the kernel stores one next hop in O(nexthops) as a plain route and an IPv6 reject route on C(lo).
   - Routes are added with protocol C(static).
 extends_documentation_fragment:
   - linuxnet.ipvlan._attributes
@@ -28,18 +36,55 @@ options:
       - V(default), or a destination network in CIDR notation (host bits must be zero). A bare address is a host route.
     type: str
     required: true
+  type:
+    description:
+      - Route type. V(unicast) forwards through O(gateway), O(dev) or O(nexthops); the reject types take none of
+        them. V(blackhole) drops silently, V(unreachable) and V(prohibit) answer with an ICMP error, V(throw) ends the
+        lookup in this table.
+      - Defaults to V(unicast). With O(state=absent), a route of any type matches unless one is given.
+      - Other types the kernel knows (local, broadcast, multicast, ...) are read, shown by M(linuxnet.ipvlan.facts)
+        and removed by O(state=absent), never made.
+    type: str
+    choices: [unicast, blackhole, unreachable, prohibit, throw]
   gateway:
     description:
       - Next hop. Its family must match O(dst). It must be reachable through an address on an up link
         (or a device route), unless O(onlink=true).
+      - A link-local IPv6 gateway may carry a zone id, V(fe80::1%eth0), which names its device as O(dev) does;
+        a zone id naming another device than O(dev) is an error.
     type: str
   dev:
     description:
-      - Output device. Required with O(onlink) and for link-local IPv6 gateways. Needed without O(gateway),
-        unless O(state=absent) (a route to remove is found by O(dst), O(table) and O(metric)).
+      - Output device. Required with O(onlink) and for link-local IPv6 gateways (unless a zone id names it). Needed
+        without O(gateway), unless O(state=absent).
+      - Without it, the task names the device the kernel picks to reach O(gateway).
     type: str
+  nexthops:
+    description:
+      - The next hops of a multipath (ECMP) route, instead of O(gateway) and O(dev). Their order does not matter.
+      - IPv6 multipath routes need a gateway in each next hop; the kernel keeps them as sibling routes and reports
+        them as one route, which is what this module compares.
+      - One next hop is a plain route (the kernel forgets its weight).
+    type: list
+    elements: dict
+    suboptions:
+      gateway:
+        description: Gateway of this next hop (a zone id names its device, as for O(gateway)).
+        type: str
+      dev:
+        description: Output device of this next hop. Without it, the device the kernel picks.
+        type: str
+      weight:
+        description: Relative weight, 1 to 256.
+        type: int
+        default: 1
+      onlink:
+        description: Use the gateway even if no connected prefix covers it (needs O(nexthops[].dev)).
+        type: bool
+        default: false
   family:
-    description: Address family of O(dst=default) when there is no O(gateway) to tell it.
+    description: Address family of O(dst=default) when no gateway tells it. One that contradicts the gateway is an
+      error.
     type: str
     choices: [ipv4, ipv6]
   metric:
@@ -50,8 +95,9 @@ options:
     type: str
   scope:
     description:
-      - IPv4 scope. Defaults to V(link) for a route without gateway and V(universe) otherwise, as ip(8) does.
-      - Ignored for IPv6.
+      - IPv4 scope. Defaults to V(link) for a unicast route without gateway and V(universe) otherwise, as ip(8) does.
+        A route via a gateway cannot have scope V(link) or V(host) (the kernel refuses it).
+      - Ignored for IPv6, which has no route scope.
     type: str
     choices: [universe, link, host]
   onlink:
@@ -61,8 +107,12 @@ options:
   state:
     description:
       - Whether the route should exist.
-      - V(absent) removes the route with this O(dst), O(table) and O(metric); when O(gateway) is given, only if it goes
-        through that gateway.
+      - V(absent) removes the routes with this O(dst), O(table) and O(metric), kernel-made ones included (as
+        C(ip route del) does). When O(type), O(gateway), O(dev) or O(nexthops) are given, only the routes that match
+        them. O(gateway) and O(dev) name a single-path route, O(nexthops) the exact paths of a multipath one.
+      - The deletion sends the whole identity of the route as read (type, protocol, scope, next hops), so that the
+        kernel deletes that route and no other. When the kernel reports nothing to delete, a fresh read decides
+        whether the route is gone (done) or still there (the task fails).
     type: str
     choices: [present, absent]
     default: present
@@ -94,17 +144,39 @@ EXAMPLES = r"""
     gateway: 192.0.2.1
     dev: ipvl0
     onlink: true
+
+- name: Two routers sharing the traffic two to one
+  linuxnet.ipvlan.route:
+    netns: ns0
+    dst: 203.0.113.0/24
+    nexthops:
+      - {gateway: 198.51.100.1, weight: 2}
+      - {gateway: 198.51.100.2}
+
+- name: Drop what has no better route
+  linuxnet.ipvlan.route:
+    netns: ns0
+    dst: 192.0.2.0/24
+    type: blackhole
+
+- name: An IPv6 default route through a router named with its zone id
+  linuxnet.ipvlan.route:
+    netns: ns0
+    dst: default
+    gateway: fe80::1%ipvl0
 """
 
 RETURN = r"""
 routes:
-  description: The user routes of the namespace after the task (predicted in check mode), kernel routes left out.
+  description:
+    - The routes of the namespace after the task (predicted in check mode), in the shape of
+      M(linuxnet.ipvlan.facts)' routes; kernel-made routes are left out (the facts module shows them).
   returned: success
   type: list
   elements: dict
   sample:
-    - {dst: default, family: ipv4, gateway: 198.51.100.1, dev: ipvl0, metric: 0, table: main,
-       scope: universe, onlink: false, proto: 4}
+    - {dst: default, family: ipv4, type: unicast, gateway: 198.51.100.1, dev: ipvl0, nexthops: [], metric: 0,
+       table: main, scope: universe, onlink: false, proto: 4, kernel: false, prefsrc: null, tos: 0}
 actions:
   description: The plan, one line per change.
   returned: success
@@ -123,10 +195,10 @@ second_pass:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, route_options
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, ROUTE_EXCLUSIVE, route_options
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import NamespaceSpec, RouteSpec
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import build_route, check_netns_name
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import routes_view
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import routes_view, task_routes
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
 
 
@@ -137,7 +209,7 @@ def build_specs(params, world):
 
 
 def returns(world, params):
-    return {'routes': routes_view(world.get(params['netns']))}
+    return {'routes': routes_view(task_routes(world.get(params['netns'])))}
 
 
 def main():
@@ -148,6 +220,7 @@ def main():
             **route_options()
         ),
         required_if=[('onlink', True, ['dev'])],
+        mutually_exclusive=ROUTE_EXCLUSIVE,
         supports_check_mode=True,
     )
     run_module(module, build_specs, returns)

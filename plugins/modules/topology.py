@@ -89,7 +89,13 @@ options:
             type: bool
             default: false
       routes:
-        description: The namespace's routes, exactly. Same options as M(linuxnet.ipvlan.route).
+        description:
+          - The namespace's routes, exactly. Same options as M(linuxnet.ipvlan.route).
+          - Every other route of the namespace, in any table but the local one, of any type, multipath ones
+            included, is removed, except those the kernel made (protocol C(kernel) or C(ra), such as the prefix
+            route of an address).
+          - Two routes with one destination, table and metric are refused before anything changes (the kernel
+            keeps one route per key).
         type: list
         elements: dict
         default: []
@@ -98,12 +104,36 @@ options:
             description: V(default) or a network in CIDR notation.
             type: str
             required: true
+          type:
+            description: Route type; the reject types take no next hop.
+            type: str
+            choices: [unicast, blackhole, unreachable, prohibit, throw]
           gateway:
-            description: Next hop.
+            description: Next hop (a link-local IPv6 one may name its device with a zone id, V(fe80::1%eth0)).
             type: str
           dev:
             description: Output device.
             type: str
+          nexthops:
+            description: Next hops of a multipath route, instead of O(namespaces[].routes[].gateway) and
+              O(namespaces[].routes[].dev).
+            type: list
+            elements: dict
+            suboptions:
+              gateway:
+                description: Gateway of this next hop.
+                type: str
+              dev:
+                description: Output device of this next hop.
+                type: str
+              weight:
+                description: Relative weight, 1 to 256.
+                type: int
+                default: 1
+              onlink:
+                description: Use the gateway even if no connected prefix covers it.
+                type: bool
+                default: false
           family:
             description: Family of V(default) without gateway.
             type: str
@@ -163,7 +193,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 namespaces:
-  description: Each declared namespace after the task (predicted in check mode), shaped as in M(linuxnet.ipvlan.facts).
+  description:
+    - Each declared namespace after the task (predicted in check mode), shaped as in M(linuxnet.ipvlan.facts),
+      kernel-made routes left out.
   returned: success
   type: dict
   sample:
@@ -194,7 +226,11 @@ import ipaddress
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import ipvlan_options, route_options
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import (
+    ROUTE_EXCLUSIVE,
+    ipvlan_options,
+    route_options,
+)
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     MANAGED_ALIAS,
@@ -209,6 +245,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import (
     build_route,
     check_ipvlan,
     check_netns_name,
+    check_unique_routes,
     parse_cidr,
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import namespace_view
@@ -233,8 +270,10 @@ def namespace_spec(entry, prefix, allow_port_change):
     links = [LinkSpec('lo', up=True if entry['lo'] else None, alias=MANAGED_ALIAS)]
     if entry['lo']:
         addresses.append(AddressesSpec('lo', (LOOPBACK,)))
-    routes = [RouteSpec(build_route(route, prefix='%sroutes[%d].' % (prefix, index)))
+    routes = [build_route(route, prefix='%sroutes[%d].' % (prefix, index))
               for index, route in enumerate(entry['routes'])]
+    check_unique_routes(routes, prefix + 'routes')
+    routes = [RouteSpec(route) for route in routes]
     return NamespaceSpec(name, ensure='present', ipvlans=tuple(ipvlans), links=tuple(links),
                          addresses=tuple(addresses), routes=tuple(routes), purge_routes=True)
 
@@ -280,7 +319,8 @@ def main():
                 state=dict(type='str', choices=['present', 'absent'], default='present'),
                 lo=dict(type='bool', default=True),
                 ipvlans=dict(type='list', elements='dict', default=[], options=ipvlan),
-                routes=dict(type='list', elements='dict', default=[], options=route_options()),
+                routes=dict(type='list', elements='dict', default=[], options=route_options(),
+                            mutually_exclusive=ROUTE_EXCLUSIVE),
             )),
             purge=dict(type='bool', default=False),
             allow_port_change=dict(type='bool', default=False),
@@ -298,7 +338,8 @@ def main():
 
     def returns(world, params):
         return {'namespaces': {entry['name']: dict(exists=world.get(entry['name']).exists,
-                                                   **namespace_view(world, world.get(entry['name'])))
+                                                   **namespace_view(world, world.get(entry['name']),
+                                                                    kernel_routes=False))
                                for entry in params['namespaces']}}
 
     run_module(module, build_specs, returns)

@@ -14,13 +14,14 @@ import pytest
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import SCOPES, TABLES
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, Route
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, NextHop, Route
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import (
     build_route,
     check_ifname,
     check_ipvlan,
     check_mtu,
     check_netns_name,
+    check_unique_routes,
     parse_cidr,
     parse_destination,
     parse_table,
@@ -196,8 +197,8 @@ def test_parse_table_rejects(value: str, message: str) -> None:
 
 def route_params(**params: t.Any) -> dict[str, t.Any]:
     """Module-style route parameters, as AnsibleModule hands them over (unset ones are None)."""
-    base: dict[str, t.Any] = dict(dst=None, gateway=None, dev=None, family=None, metric=None, table=None,
-                                  scope=None, onlink=False)
+    base: dict[str, t.Any] = dict(dst=None, type=None, gateway=None, dev=None, nexthops=None, family=None,
+                                  metric=None, table=None, scope=None, onlink=False)
     base.update(params)
     return base
 
@@ -224,9 +225,10 @@ BUILD_ROUTE_OK: list[tuple[str, dict[str, t.Any], Route]] = [
     ('metric-given',
      route_params(dst='default', gateway='198.51.100.1', metric=100),
      Route(ipaddress.ip_network('0.0.0.0/0'), ipaddress.ip_address('198.51.100.1'), metric=100)),
-    ('v6-metric-zero-given',
+    # inet6_rtm_newroute stores metric 0 as 1024: so does the model, or a second run would differ.
+    ('v6-metric-zero-is-1024',
      route_params(dst='default', gateway='2001:db8::1', metric=0),
-     Route(ipaddress.ip_network('::/0'), ipaddress.ip_address('2001:db8::1'), metric=0)),
+     Route(ipaddress.ip_network('::/0'), ipaddress.ip_address('2001:db8::1'), metric=1024)),
     ('table-by-name',
      route_params(dst='default', gateway='198.51.100.1', table='default'),
      Route(ipaddress.ip_network('0.0.0.0/0'), ipaddress.ip_address('198.51.100.1'), table=TABLES['default'])),
@@ -239,6 +241,33 @@ BUILD_ROUTE_OK: list[tuple[str, dict[str, t.Any], Route]] = [
     ('v6-link-local-gateway-with-dev',
      route_params(dst='default', gateway='fe80::1', dev='ipvl0'),
      Route(ipaddress.ip_network('::/0'), ipaddress.ip_address('fe80::1'), dev='ipvl0', metric=1024)),
+    # A zone id names the device, as dev does; the same device twice is fine.
+    ('v6-zone-id-is-the-dev',
+     route_params(dst='default', gateway='fe80::1%ipvl0'),
+     Route(ipaddress.ip_network('::/0'), ipaddress.ip_address('fe80::1'), dev='ipvl0', metric=1024)),
+    ('v6-zone-id-and-same-dev',
+     route_params(dst='default', gateway='fe80::1%ipvl0', dev='ipvl0'),
+     Route(ipaddress.ip_network('::/0'), ipaddress.ip_address('fe80::1'), dev='ipvl0', metric=1024)),
+    ('blackhole-v4', route_params(dst='203.0.113.0/24', type='blackhole'),
+     Route(ipaddress.ip_network('203.0.113.0/24'), type='blackhole')),
+    ('unreachable-v6-default', route_params(dst='default', type='unreachable', family='ipv6'),
+     Route(ipaddress.ip_network('::/0'), type='unreachable', metric=1024)),
+    ('throw-in-a-table', route_params(dst='203.0.113.0/24', type='throw', table='100'),
+     Route(ipaddress.ip_network('203.0.113.0/24'), type='throw', table=100)),
+    ('multipath-v4',
+     route_params(dst='203.0.113.0/24', nexthops=[dict(gateway='192.0.2.1', weight=2), dict(dev='eth1')]),
+     Route(ipaddress.ip_network('203.0.113.0/24'),
+           nexthops=(NextHop(ipaddress.ip_address('192.0.2.1'), weight=2), NextHop(dev='eth1')))),
+    # The nexthops' gateways tell the family of "default".
+    ('multipath-v6-default',
+     route_params(dst='default', nexthops=[dict(gateway='2001:db8::1'), dict(gateway='fe80::2%eth1', onlink=True)]),
+     Route(ipaddress.ip_network('::/0'), metric=1024,
+           nexthops=(NextHop(ipaddress.ip_address('2001:db8::1')),
+                     NextHop(ipaddress.ip_address('fe80::2'), dev='eth1', onlink=True)))),
+    # The kernel stores a one-path multipath route as a plain route, without its weight.
+    ('one-nexthop-is-a-plain-route',
+     route_params(dst='203.0.113.0/24', nexthops=[dict(gateway='192.0.2.1', dev='eth0', weight=5)]),
+     Route(ipaddress.ip_network('203.0.113.0/24'), ipaddress.ip_address('192.0.2.1'), dev='eth0')),
 ]
 
 
@@ -263,6 +292,46 @@ BUILD_ROUTE_BAD: list[tuple[str, dict[str, t.Any], str]] = [
     ('metric-negative', route_params(dst='default', gateway='198.51.100.1', metric=-1), 'metric: '),
     ('metric-too-large', route_params(dst='default', gateway='198.51.100.1', metric=2 ** 32), 'metric: '),
     ('local-table', route_params(dst='default', gateway='198.51.100.1', table='local'), 'table: the local table'),
+    ('family-conflicts-with-gateway', route_params(dst='default', gateway='2001:db8::1', family='ipv4'),
+     'family: the gateway is IPv6 but family is ipv4'),
+    ('zone-id-conflicts-with-dev', route_params(dst='default', gateway='fe80::1%eth1', dev='eth0'),
+     'gateway: the zone id of fe80::1%eth1 names eth1 but dev is eth0'),
+    ('zone-id-on-a-global-address', route_params(dst='default', gateway='2001:db8::1%eth0'),
+     "gateway: '2001:db8::1%eth0' has a zone id, which only a link-local IPv6 address takes"),
+    ('zone-id-on-ipv4', route_params(dst='default', gateway='192.0.2.1%eth0'), 'gateway: '),
+    ('zone-id-not-an-ifname', route_params(dst='default', gateway='fe80::1%a/b'), 'gateway: interface name'),
+    ('zone-id-in-dst', route_params(dst='fe80::%eth0/64', dev='eth0'), 'dst: '),
+    ('scope-link-via-gateway', route_params(dst='203.0.113.0/24', gateway='198.51.100.1', scope='link'),
+     'scope: a route via a gateway cannot have scope link'),
+    ('blackhole-with-gateway', route_params(dst='203.0.113.0/24', type='blackhole', gateway='198.51.100.1'),
+     'type: a blackhole route has no next hop'),
+    ('prohibit-with-dev', route_params(dst='203.0.113.0/24', type='prohibit', dev='eth0'),
+     'type: a prohibit route has no next hop'),
+    ('nexthops-and-gateway', route_params(dst='203.0.113.0/24', gateway='192.0.2.1',
+                                          nexthops=[dict(gateway='192.0.2.2')]),
+     'nexthops: nexthops and gateway, dev or onlink are mutually exclusive'),
+    ('nexthops-and-onlink', route_params(dst='203.0.113.0/24', onlink=True, nexthops=[dict(gateway='192.0.2.2')]),
+     'nexthops: nexthops and gateway, dev or onlink are mutually exclusive'),
+    ('nexthop-empty', route_params(dst='203.0.113.0/24', nexthops=[dict(gateway='192.0.2.2'), dict()]),
+     'nexthops[1].gateway: a nexthop needs a gateway, a dev, or both'),
+    ('nexthop-weight-zero', route_params(dst='203.0.113.0/24', nexthops=[dict(gateway='192.0.2.2', weight=0)]),
+     'nexthops[0].weight: 0 is out of range (1 to 256)'),
+    ('nexthop-weight-too-large',
+     route_params(dst='203.0.113.0/24', nexthops=[dict(gateway='192.0.2.2', weight=257), dict(dev='eth0')]),
+     'nexthops[0].weight: 257 is out of range'),
+    ('nexthop-onlink-without-dev',
+     route_params(dst='203.0.113.0/24', nexthops=[dict(gateway='192.0.2.2', onlink=True), dict(dev='eth0')]),
+     'nexthops[0].onlink: onlink needs dev'),
+    ('nexthop-link-local-without-dev', route_params(dst='default', nexthops=[dict(gateway='fe80::1')]),
+     'nexthops[0].gateway: link-local gateway fe80::1 needs dev'),
+    ('nexthops-mixed-families',
+     route_params(dst='default', nexthops=[dict(gateway='192.0.2.2'), dict(gateway='2001:db8::2')]),
+     'nexthops: the nexthops mix IPv4 and IPv6 gateways'),
+    ('nexthop-family-mismatch', route_params(dst='2001:db8:1::/64', nexthops=[dict(gateway='192.0.2.2')]),
+     'nexthops: gateway 192.0.2.2 is IPv4 but dst 2001:db8:1::/64 is IPv6'),
+    ('v6-nexthop-without-gateway',
+     route_params(dst='2001:db8:1::/64', nexthops=[dict(gateway='2001:db8::2'), dict(dev='eth0')]),
+     'nexthops: IPv6 multipath routes need a gateway in each nexthop'),
 ]
 
 
@@ -274,8 +343,28 @@ def test_build_route_rejects(params: dict[str, t.Any], message: str) -> None:
 
 
 def test_build_route_to_remove_needs_no_next_hop() -> None:
+    # A pattern: without a type given, a route of any type matches.
     assert build_route(route_params(dst='198.51.100.0/24'), present=False) == Route(
-        ipaddress.ip_network('198.51.100.0/24'), scope=SCOPES['link'])
+        ipaddress.ip_network('198.51.100.0/24'), scope=SCOPES['link'], type=None)
+
+
+def test_two_routes_with_one_key_are_refused_naming_both() -> None:
+    routes = [build_route(route_params(dst='default', gateway='198.51.100.1')),
+              build_route(route_params(dst='203.0.113.0/24', dev='eth0')),
+              build_route(route_params(dst='0.0.0.0/0', type='blackhole'))]
+    with pytest.raises(TaskError) as exc:
+        check_unique_routes(routes, 'namespaces[0].routes')
+    assert exc.value.msg == (
+        'namespaces[0].routes[2]: blackhole default has the destination, table and metric of '
+        'namespaces[0].routes[0] (default via 198.51.100.1); the kernel keeps one route per destination, '
+        'table and metric: declare one of them')
+    # Another metric, table or family is another key; IPv6 metric 0 and 1024 are one.
+    check_unique_routes(routes[:2] + [build_route(route_params(dst='default', gateway='198.51.100.1', metric=5)),
+                                      build_route(route_params(dst='default', gateway='198.51.100.1', table='9')),
+                                      build_route(route_params(dst='default', gateway='2001:db8::1'))], 'routes')
+    with pytest.raises(TaskError, match=r'^routes\[1\]: '):
+        check_unique_routes([build_route(route_params(dst='default', gateway='2001:db8::1')),
+                             build_route(route_params(dst='::/0', gateway='2001:db8::2', metric=0))], 'routes')
 
 
 def test_build_route_prefixes_parameter_names() -> None:

@@ -13,9 +13,9 @@ import typing as t
 
 import pytest
 
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import Address, Link, Namespace
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import Address, Link, Namespace, NextHop, Route
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import HAS_PYROUTE2
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._reader import address_from_msg
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._reader import address_from_msg, route_from_msg
 
 pytestmark = pytest.mark.skipif(not HAS_PYROUTE2, reason='builds pyroute2 messages')
 
@@ -68,3 +68,52 @@ def test_resolve_masters_skips_a_namespace_removed_meanwhile() -> None:
     ns0 = Namespace('ns0', links={'ipvl0': Link('ipvl0', kind='ipvlan', master_index=3, master_netnsid=1)})
     resolved = resolve_masters(FakeIPRoute(), ns0, [None, 'gone', 'ns1'], open_fd)
     assert resolved.links['ipvl0'].master_netns == 'ns1'
+
+
+def rtmsg(family: int, dst: t.Optional[str], dst_len: int, attrs: list[t.Any], **header: int) -> object:
+    """An RTM_NEWROUTE as the kernel sends it, encoded and decoded again."""
+    from pyroute2.netlink.rtnl.rtmsg import rtmsg as message
+
+    msg = message()
+    fields = dict(family=family, dst_len=dst_len, table=254, proto=4, scope=0, type=1, flags=0, tos=0)
+    fields.update(header)
+    for name, value in fields.items():
+        msg[name] = value
+    msg['table'] = min(fields['table'], 252)   # RT_TABLE_COMPAT: the real id is in RTA_TABLE
+    msg['attrs'] = ([('RTA_DST', dst)] if dst else []) + [('RTA_TABLE', fields['table'])] + attrs
+    msg.encode()
+    decoded = message(msg.data)
+    decoded.decode()
+    return decoded
+
+
+NAMES = {1: 'lo', 2: 'eth0', 3: 'eth1'}
+NET = ipaddress.ip_network
+IP = ipaddress.ip_address
+
+
+@pytest.mark.parametrize('msg, expected', [
+    (lambda: rtmsg(socket.AF_INET, '198.51.100.0', 24, [('RTA_OIF', 2), ('RTA_PREFSRC', '198.51.100.2')],
+                   proto=2, scope=253),
+     Route(NET('198.51.100.0/24'), dev='eth0', scope=253, proto=2, prefsrc=IP('198.51.100.2'))),
+    (lambda: rtmsg(socket.AF_INET, '203.0.113.0', 24, [('RTA_PRIORITY', 5)], type=6, table=1000),
+     Route(NET('203.0.113.0/24'), metric=5, table=1000, type='blackhole')),
+    (lambda: rtmsg(socket.AF_INET6, '2001:db8:5::', 48, [('RTA_OIF', 1), ('RTA_PRIORITY', 1024)], type=8),
+     Route(NET('2001:db8:5::/48'), dev='lo', metric=1024, type='prohibit')),
+    (lambda: rtmsg(socket.AF_INET, None, 0, [('RTA_MULTIPATH', [
+        {'oif': 2, 'hops': 1, 'flags': 0, 'attrs': [('RTA_GATEWAY', '198.51.100.1')]},
+        {'oif': 3, 'hops': 0, 'flags': 4, 'attrs': [('RTA_GATEWAY', '203.0.113.1')]},
+        {'oif': 3, 'hops': 0, 'flags': 0, 'attrs': []}])], tos=0x10),
+     Route(NET('0.0.0.0/0'), tos=0x10, nexthops=(NextHop(IP('198.51.100.1'), 'eth0', weight=2),
+                                                 NextHop(IP('203.0.113.1'), 'eth1', onlink=True),
+                                                 NextHop(dev='eth1')))),
+    (lambda: rtmsg(socket.AF_INET, '203.0.113.0', 24, [('RTA_OIF', 2), ('RTA_GATEWAY', '192.0.2.1')], flags=4),
+     Route(NET('203.0.113.0/24'), IP('192.0.2.1'), dev='eth0', onlink=True)),
+], ids=['kernel-prefix-route', 'blackhole-table-1000', 'v6-prohibit-on-lo', 'multipath', 'onlink'])
+def test_route_from_msg(msg: t.Callable[[], object], expected: Route) -> None:
+    assert route_from_msg(msg(), NAMES) == expected
+
+
+def test_route_from_msg_leaves_the_local_table_and_clones_out() -> None:
+    assert route_from_msg(rtmsg(socket.AF_INET, '198.51.100.2', 32, [('RTA_OIF', 2)], table=255, type=2), NAMES) is None
+    assert route_from_msg(rtmsg(socket.AF_INET6, '2001:db8::9', 128, [('RTA_OIF', 2)], flags=0x200), NAMES) is None

@@ -20,6 +20,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     Address,
     Link,
     Namespace,
+    NextHop,
     Route,
     World,
 )
@@ -33,13 +34,16 @@ IPVL0 = Link('ipvl0', ifindex=5, kind='ipvlan', up=True, mtu=1500, mac=ETH0.mac,
              master_index=2, master_netns=ROOT, ipvlan_mode='l2', ipvlan_flags='private')
 
 
+CONNECTED = Route(net('198.51.100.0/24'), dev='ipvl0', scope=SCOPES['link'], proto=2, prefsrc=addr('198.51.100.11'))
+
+
 def host() -> World:
     return World(namespaces={
         ROOT: Namespace(ROOT, links={'eth0': ETH0}),
         'ns0': Namespace('ns0', links={'ipvl0': IPVL0}, addresses=[
             Address('ipvl0', ipaddress.ip_interface('2001:db8::11/64')),
             Address('ipvl0', ipaddress.ip_interface('198.51.100.11/24'))],
-            routes=[Route(net('0.0.0.0/0'), addr('198.51.100.1'), dev='ipvl0')]),
+            routes=[Route(net('0.0.0.0/0'), addr('198.51.100.1'), dev='ipvl0'), CONNECTED]),
     })
 
 
@@ -51,6 +55,14 @@ def host() -> World:
      '203.0.113.0/24 via 192.0.2.1 dev ipvl0 table 1000 onlink'),
     (Route(net('198.51.100.7/32'), addr('198.51.100.1'), table=253, metric=7),
      '198.51.100.7/32 via 198.51.100.1 table 253 metric 7'),
+    (CONNECTED, '198.51.100.0/24 dev ipvl0 proto kernel scope link src 198.51.100.11'),
+    (Route(net('203.0.113.0/24'), type='blackhole'), 'blackhole 203.0.113.0/24'),
+    (Route(net('2001:db8:5::/48'), dev='lo', type='unreachable', metric=1024),
+     'unreachable 2001:db8:5::/48 dev lo metric 1024'),
+    (Route(net('203.0.113.0/24'), nexthops=(NextHop(addr('192.0.2.1'), 'eth0', weight=2),
+                                            NextHop(addr('192.0.2.9'), 'eth1', onlink=True))),
+     '203.0.113.0/24 nexthop via 192.0.2.1 dev eth0 weight 2 nexthop via 192.0.2.9 dev eth1 onlink'),
+    (Route(net('203.0.113.0/24'), addr('192.0.2.1'), tos=0x10), '203.0.113.0/24 via 192.0.2.1 tos 0x10'),
 ])
 def test_route_render(route: Route, line: str) -> None:
     assert route.render() == line
@@ -77,9 +89,24 @@ def test_namespace_view_of_an_ipvlan_slave() -> None:
             'managed': True, 'addresses': ['198.51.100.11/24', '2001:db8::11/64'],
             'ipvlan': {'mode': 'l2', 'flags': 'private', 'master': 'eth0', 'master_ifindex': 2, 'master_netns': None},
         }},
-        'routes': [dict(dst='default', family='ipv4', gateway='198.51.100.1', dev='ipvl0', metric=0, table='main',
-                        scope='universe', onlink=False, proto=4)],
+        'routes': [
+            dict(dst='198.51.100.0/24', family='ipv4', type='unicast', gateway=None, dev='ipvl0', nexthops=[],
+                 metric=0, table='main', scope='link', onlink=False, proto=2, kernel=True, prefsrc='198.51.100.11',
+                 tos=0),
+            dict(dst='default', family='ipv4', type='unicast', gateway='198.51.100.1', dev='ipvl0', nexthops=[],
+                 metric=0, table='main', scope='universe', onlink=False, proto=4, kernel=False, prefsrc=None, tos=0)],
     }
+    # Modules other than facts leave the kernel's routes out.
+    assert [r['dst'] for r in namespace_view(world, world.get('ns0'), kernel_routes=False)['routes']] == ['default']
+
+
+def test_multipath_route_view() -> None:
+    route = Route(net('2001:db8:5::/48'), metric=1024, nexthops=(NextHop(addr('2001:db8::1'), 'eth0', weight=3),
+                                                                 NextHop(addr('fe80::1'), 'eth1')))
+    viewed = route_view(route)
+    assert (viewed['gateway'], viewed['dev'], viewed['type']) == (None, None, 'unicast')
+    assert viewed['nexthops'] == [dict(gateway='2001:db8::1', dev='eth0', weight=3, onlink=False),
+                                  dict(gateway='fe80::1', dev='eth1', weight=1, onlink=False)]
 
 
 @pytest.mark.parametrize('link, name', [
