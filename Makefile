@@ -1,3 +1,7 @@
+# Copyright (c) linuxnet.ipvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # linuxnet.ipvlan: one entry point for setup, tests and the VM lab.
 #   make lab        build/reuse the VM image, boot a 2-VM lab, apply the HOWTO topology, print a ping matrix
 #   make lab-down   tear the lab down

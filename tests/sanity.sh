@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+# Copyright (c) linuxnet.ipvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # Run `ansible-test sanity` on a clean copy of the collection.
 #
 # ansible-test needs the collection under .../ansible_collections/<namespace>/<name>/, so the
