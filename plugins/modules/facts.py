@@ -4,8 +4,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-from __future__ import annotations
-
 DOCUMENTATION = r"""
 module: facts
 short_description: Gather links, addresses and routes of network namespaces
@@ -93,6 +91,9 @@ ansible_facts:
           type: dict
           returned: when O(include_root=true)
 """
+
+# First: turns away a Python older than the modules need, before code it cannot compile is imported.
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _floor  # noqa: F401  pylint: disable=unused-import
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._gather import RESULT_KEY, run_gather
 

@@ -4,8 +4,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-from __future__ import annotations
-
 DOCUMENTATION = r"""
 module: info
 short_description: Read links, addresses and routes of network namespaces, without setting facts
@@ -67,6 +65,9 @@ linuxnet_ipvlan:
           - {dst: default, family: ipv4, gateway: 198.51.100.1, dev: ipvl0, metric: 0, table: main,
              scope: universe, onlink: false, proto: 4}
 """
+
+# First: turns away a Python older than the modules need, before code it cannot compile is imported.
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _floor  # noqa: F401  pylint: disable=unused-import
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._gather import RESULT_KEY, run_gather
 
