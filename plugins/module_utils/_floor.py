@@ -29,5 +29,6 @@ def too_old_msg(interpreter, version):
 
 
 if sys.version_info < PYTHON_FLOOR:
-    print(json.dumps({'failed': True, 'msg': too_old_msg(sys.executable, sys.version_info)}))
-    sys.exit(1)
+    # Not fail_json: AnsibleModule is not built yet, and its code may not even compile here.
+    sys.stdout.write(json.dumps({'failed': True, 'msg': too_old_msg(sys.executable, sys.version_info)}) + '\n')
+    raise SystemExit(1)
