@@ -48,6 +48,7 @@ RELEASE_TOOLS = [
     "galaxy-importer==0.4.44",
     "pytest==9.2.0",
     "reuse==6.2.0",
+    "sphinx-ansible-theme==0.10.4",
 ]
 RELEASE_PYTHON = "3.11"
 
