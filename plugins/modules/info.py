@@ -41,29 +41,11 @@ RETURN = r"""
 linuxnet_ipvlan:
   description:
     - What was read, in the shape of the facts module's C(ansible_facts.linuxnet_ipvlan); M(linuxnet.ipvlan.facts)
-      documents every field.
+      documents every field and shows a sample.
     - V(namespaces) maps each namespace read to V(exists), V(links) (by name) and V(routes) (the user routes).
     - V(root) is the root namespace in the same shape, when O(include_root=true).
   returned: always
   type: dict
-  sample:
-    namespaces:
-      ns0:
-        exists: true
-        links:
-          ipvl0:
-            ifindex: 2
-            kind: ipvlan
-            state: up
-            mtu: 1500
-            mac: "52:54:00:00:01:01"
-            alias: null
-            managed: false
-            addresses: [198.51.100.11/24]
-            ipvlan: {mode: l2, flags: bridge, master: ens4, master_ifindex: 3, master_netns: null}
-        routes:
-          - {dst: default, family: ipv4, gateway: 198.51.100.1, dev: ipvl0, metric: 0, table: main,
-             scope: universe, onlink: false, proto: 4}
 """
 
 # First: turns away a Python older than the modules need, before code it cannot compile is imported.
