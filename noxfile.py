@@ -41,12 +41,22 @@ CORE = {
     "2.21": ("2.21.5", "3.13"),
 }
 OLDEST, NEWEST = min(CORE, key=lambda s: tuple(map(int, s.split(".")))), max(CORE, key=lambda s: tuple(map(int, s.split("."))))
-CORE_TOOLS = ["pytest==9.2.0", "pyroute2==0.9.7"]
+
+def pins(*names: str) -> list[str]:
+    """The pins of these packages in tests/requirements.txt (the main venv's), so both agree."""
+    lines = (ROOT / "tests" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    found = [line.strip() for line in lines if line.split("==")[0].strip() in names]
+    assert len(found) == len(names), f"tests/requirements.txt pins {found}, expected {names}"
+    return found
+
+
+# What the unit, tarball and host tests need beside ansible-core.
+CORE_TOOLS = pins("pytest", "hypothesis", "pyroute2")
 RELEASE_TOOLS = [
     "ansible-core==2.19.14",
     "antsibull-docs==2.28.0",
     "galaxy-importer==0.4.44",
-    "pytest==9.2.0",
+    *pins("pytest"),
     "reuse==6.2.0",
     "sphinx-ansible-theme==0.10.4",
 ]
