@@ -1,8 +1,13 @@
+# Copyright (c) linuxnet.ipvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # linuxnet.ipvlan: one entry point for setup, tests and the VM lab.
 #   make lab        build/reuse the VM image, boot a 2-VM lab, apply the HOWTO topology, print a ping matrix
 #   make lab-down   tear the lab down
 #   make test       set up everything and run every test (what .ci/run calls)
-# Fast partial targets: test-unit, test-host, sanity, lint, molecule SCENARIO=<name>.
+#   make matrix     unit, sanity and tarball tests on ansible-core 2.16-2.21, host tests on 2.16 and 2.21
+# Fast partial targets: test-unit, test-host, sanity, lint, release-check, molecule SCENARIO=<name>.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -24,8 +29,8 @@ export PATH := $(VENV)/bin:$(PATH)
 APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap e2fsprogs openssh-client \
 	iproute2 iputils-ping python3-venv python3-pyroute2 rsync
 
-.PHONY: help setup apt venv collection test test-unit test-host sanity lint changelog-lint \
-	molecule molecule-all lab lab-down build install-collection clean
+.PHONY: help setup apt venv collection test test-unit test-host sanity matrix release-check lint \
+	changelog-lint molecule molecule-all lab lab-down build install-collection clean
 
 help:
 	@sed -n 's/^#  *make /  make /p; s/^# Fast/Fast/p' $(firstword $(MAKEFILE_LIST))
@@ -58,7 +63,8 @@ collection:
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
-test: setup test-unit test-host sanity lint changelog-lint molecule-all
+# The matrix runs the unit, sanity and host integration tests (on the ansible-core series it names).
+test: setup matrix release-check lint changelog-lint molecule-all
 
 test-unit: venv collection
 	$(VENV)/bin/pytest -q tests/unit
@@ -68,6 +74,14 @@ test-host: setup
 
 sanity: venv
 	bash tests/sanity.sh
+
+# noxfile.py: one session per ansible-core series, each in its own cached venv (~/.cache/linuxnet-ipvlan/nox).
+MATRIX ?= core-2.16 core-2.17 core-2.18 core-2.19 core-2.20 core-2.21
+matrix: setup
+	$(VENV)/bin/nox --no-color -s $(MATRIX)
+
+release-check: venv collection
+	$(VENV)/bin/nox --no-color -s release
 
 # ANSIBLE_HOME: ansible-lint (offline) prepends $$ANSIBLE_HOME/collections, so a stale copy of this
 # collection in ~/.ansible/collections would shadow the checkout.

@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+# Copyright (c) linuxnet.ipvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # Run `ansible-test sanity` on a clean copy of the collection.
 #
 # ansible-test needs the collection under .../ansible_collections/<namespace>/<name>/, so the
@@ -8,7 +12,8 @@
 # virtualenv per sanity test with that test's pinned requirements (--venv --requirements).
 #
 # Environment: VENV (default .venv, must hold ansible-core), BUILD (default build),
-# SANITY_PYTHON (default 3.11), extra arguments are passed to ansible-test (e.g. --test pylint).
+# SANITY_PYTHON (default 3.11), SANITY_TREE (default build/sanity: one per ansible-core series lets
+# the matrix run them side by side), extra arguments are passed to ansible-test (e.g. --test pylint).
 # Exits non-zero on any failure. Ignore files (tests/sanity/ignore-*.txt) are not allowed.
 set -euo pipefail
 
@@ -18,7 +23,8 @@ BUILD=${BUILD:-$ROOT/build}
 SANITY_PYTHON=${SANITY_PYTHON:-3.11}
 NAMESPACE=linuxnet
 NAME=ipvlan
-TREE=$BUILD/sanity
+TREE=${SANITY_TREE:-$BUILD/sanity}
+[[ $TREE == /* ]] || TREE=$ROOT/$TREE
 DEST=$TREE/ansible_collections/$NAMESPACE/$NAME
 LOG=$TREE/sanity.log
 
@@ -66,8 +72,8 @@ if ((${#ignores[@]})); then
 fi
 
 # One run at a time per checkout: a second run waits instead of deleting the first one's tree.
-mkdir -p "$BUILD"
-exec 9>"$BUILD/sanity.lock"
+mkdir -p "$(dirname "$TREE")"
+exec 9>"$TREE.lock"
 flock 9
 
 # The clean copy: tracked + untracked-not-ignored files that exist (a deleted tracked file is skipped).

@@ -41,12 +41,10 @@ attributes:
     platforms: linux
 """
 
-    # Attributes of the read-only facts module, used INSTEAD of the DOCUMENTATION above
-    # (when two fragments define the same attribute, the first one loaded wins):
+    # Attributes of the read-only modules (facts and info), used INSTEAD of the DOCUMENTATION above:
     #   extends_documentation_fragment:
-    #     - linuxnet.ipvlan._attributes.facts
-    #     - linuxnet.ipvlan._pyroute2
-    FACTS = r"""
+    #     - linuxnet.ipvlan._attributes.read_only
+    READ_ONLY = r"""
 attributes:
   check_mode:
     description: Can run in C(check_mode) and return changed status prediction without modifying target.
@@ -58,9 +56,6 @@ attributes:
     support: none
     details:
       - This action does not modify state.
-  facts:
-    description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
-    support: full
   idempotent:
     description:
       - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
@@ -72,4 +67,15 @@ attributes:
     description: Target OS/families that can be operated against.
     support: full
     platforms: linux
+"""
+
+    # The facts module adds this one to READ_ONLY:
+    #   extends_documentation_fragment:
+    #     - linuxnet.ipvlan._attributes.read_only
+    #     - linuxnet.ipvlan._attributes.facts
+    FACTS = r"""
+attributes:
+  facts:
+    description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
+    support: full
 """

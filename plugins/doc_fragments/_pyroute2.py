@@ -16,7 +16,7 @@ class ModuleDocFragment:
 requirements:
   - python >= 3.9 (on the managed node)
   - pyroute2 >= 0.7.2 (on the managed node)
-  - root or the CAP_NET_ADMIN capability (on the managed node)
+  - "root (become: true), or CAP_NET_ADMIN (links, addresses, routes) and CAP_SYS_ADMIN (creating, mounting and entering named namespaces), on the managed node"
 notes:
   - On Debian and Ubuntu, install pyroute2 with the C(python3-pyroute2) package.
     On RHEL and its rebuilds, C(python3-pyroute2) comes from EPEL.

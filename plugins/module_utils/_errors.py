@@ -26,9 +26,14 @@ def _kernel_text(exc):
     return text.strip().rstrip('.')
 
 
+# What every module needs on the managed node. The _pyroute2 doc fragment and the README say the
+# same words (tests/unit/test_errors.py holds them to it).
+PRIVILEGES = ('root (become: true), or CAP_NET_ADMIN (links, addresses, routes) and CAP_SYS_ADMIN '
+              '(creating, mounting and entering named namespaces)')
+
 # errno -> (explanation, hint).  Texts say what is wrong in the user's terms.
 _ERRNO_TEXT = {
-    errno.EPERM: ('permission denied', 'run as root (become: true) or grant CAP_NET_ADMIN'),
+    errno.EPERM: ('permission denied', 'needs ' + PRIVILEGES),
     errno.ENOENT: ('not found', None),
     errno.ESRCH: ('no such route', None),
     errno.EBUSY: ('device busy', 'the master may already be used by a bridge, bond or macvlan'),

@@ -11,10 +11,13 @@ subset both share is used (get_attr/get_nested, no IPRoute(netns=...)).
 
 from __future__ import annotations
 
+import subprocess
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
-from ansible.module_utils.common.respawn import has_respawned, probe_interpreters_for_module, respawn_module
+from ansible.module_utils.common.respawn import has_respawned, respawn_module
+
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._floor import PYTHON_FLOOR, version_text
 
 PYROUTE2_IMPORT_ERROR = None
 try:
@@ -38,6 +41,11 @@ __all__ = ['HAS_PYROUTE2', 'NetlinkError', 'ensure_pyroute2', 'open_iproute']
 # The system interpreters a distribution package (python3-pyroute2) installs into.
 SYSTEM_INTERPRETERS = ['/usr/bin/python3', '/usr/libexec/platform-python', '/usr/bin/python']
 
+# Runs under any Python, 2.7 included: prints "MAJOR MINOR HAS_PYROUTE2".
+_PROBE = ('import sys\n'
+          'try:\n    import pyroute2\n    found = 1\nexcept Exception:\n    found = 0\n'
+          'print("%d %d %d" % (sys.version_info[0], sys.version_info[1], found))')
+
 if HAS_PYROUTE2:
     class ipvlan_data(nla):  # pylint: disable=invalid-name
         """pyroute2's own class knows only the mode: it drops the flags silently on
@@ -53,15 +61,42 @@ if HAS_PYROUTE2:
     ifinfmsg.ifinfo.register_link_kind(module={'ipvlan': ipvlan_data})
 
 
+def _probe(interpreter):
+    """(major, minor) and whether pyroute2 imports, or None when the interpreter does not run."""
+    try:
+        out = subprocess.run([interpreter, '-c', _PROBE], capture_output=True, text=True, timeout=30, check=True).stdout
+        major, minor, found = (int(word) for word in out.split())
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+    return (major, minor), bool(found)
+
+
+def pick_interpreter(candidates):
+    """The first candidate with pyroute2 and Python >= PYTHON_FLOOR, and the too-old ones that have pyroute2."""
+    too_old = []
+    for interpreter in candidates:
+        probed = _probe(interpreter)
+        if probed is None or not probed[1]:
+            continue
+        if probed[0] >= PYTHON_FLOOR:
+            return interpreter, too_old
+        too_old.append('%s (Python %s)' % (interpreter, version_text(probed[0])))
+    return None, too_old
+
+
 def ensure_pyroute2(module):
-    """Fail with the standard message, after trying a system Python that has pyroute2."""
+    """Fail with the standard message, after trying a system Python that has pyroute2 and can run the modules."""
     if HAS_PYROUTE2:
         return
+    msg = missing_required_lib('pyroute2 >= 0.7.2')
     if not has_respawned():
-        interpreter = probe_interpreters_for_module(SYSTEM_INTERPRETERS, 'pyroute2')
+        interpreter, too_old = pick_interpreter(SYSTEM_INTERPRETERS)
         if interpreter:
             respawn_module(interpreter)  # does not return
-    module.fail_json(msg=missing_required_lib('pyroute2 >= 0.7.2'), exception=PYROUTE2_IMPORT_ERROR)
+        if too_old:
+            msg += (' pyroute2 was found only under %s, older than the Python >= %s the modules need.'
+                    % (', '.join(too_old), version_text(PYTHON_FLOOR)))
+    module.fail_json(msg=msg, exception=PYROUTE2_IMPORT_ERROR)
 
 
 def open_iproute():

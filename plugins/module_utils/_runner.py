@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import errno
 
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import NO_IPVLAN_SUPPORT, TaskError
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import NO_IPVLAN_SUPPORT, PRIVILEGES, TaskError
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._planner import plan
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkError, ensure_pyroute2
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import diff_view
 
-PERMISSION_MSG = ('permission denied: managing network namespaces and links needs root '
-                  '(become: true) or CAP_NET_ADMIN and CAP_SYS_ADMIN')
+PERMISSION_MSG = 'permission denied: managing network namespaces and links needs ' + PRIVILEGES
 
 # Passes of apply + re-read.  The first applies the plan; a later one runs only when the
 # re-read shows a race (another process changed the host between our read and our

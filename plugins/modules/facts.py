@@ -4,8 +4,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-from __future__ import annotations
-
 DOCUMENTATION = r"""
 module: facts
 short_description: Gather links, addresses and routes of network namespaces
@@ -15,27 +13,32 @@ description:
     (with kind, and ipvlan mode, flags and master), addresses and routes as facts.
   - Routes are read from every table but the local one (the kernel's), whatever their type, multipath ones and
     those the kernel made itself included.
+  - M(linuxnet.ipvlan.info) returns the same data as a plain return value, without setting facts.
+  - Fact gathering (C(gather_facts) of a play, or M(ansible.builtin.gather_facts)) runs it when the
+    C(ansible_facts_modules) variable (the C(FACTS_MODULES) setting) lists C(linuxnet.ipvlan.facts); its options then
+    come from C(module_defaults). See the example.
   - Reading never creates a namespace.
 extends_documentation_fragment:
+  - linuxnet.ipvlan._attributes.read_only
   - linuxnet.ipvlan._attributes.facts
+  - linuxnet.ipvlan._gather
   - linuxnet.ipvlan._pyroute2
-options:
-  netns:
-    description: Names of the namespaces to read. Omit to read all of them. A listed namespace that does not exist
-      is reported as not existing.
-    type: list
-    elements: str
-  include_root:
-    description: Also read the namespace the module runs in, returned as RV(ansible_facts.linuxnet_ipvlan.root).
-    type: bool
-    default: true
 seealso:
+  - module: linuxnet.ipvlan.info
   - module: linuxnet.ipvlan.topology
 author:
   - linuxnet.ipvlan developers (@linuxnet)
 """
 
 EXAMPLES = r"""
+# As part of fact gathering (setup too, for the usual facts):
+#   - hosts: ipvlan_hosts
+#     gather_facts: true
+#     vars:
+#       ansible_facts_modules: [ansible.builtin.setup, linuxnet.ipvlan.facts]
+#     module_defaults:
+#       linuxnet.ipvlan.facts: {include_root: false}
+
 - name: Read the HOWTO's namespaces
   linuxnet.ipvlan.facts:
     netns: [ns0, ns1]
@@ -99,43 +102,14 @@ ansible_facts:
           returned: when O(include_root=true)
 """
 
-from ansible.module_utils.basic import AnsibleModule
+# First: turns away a Python older than the modules need, before code it cannot compile is imported.
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _floor  # noqa: F401  pylint: disable=unused-import
 
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_netns_name
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import namespace_view
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
-
-
-def view(world, name):
-    namespace = world.get(name)
-    if not namespace.exists:
-        return {'exists': False, 'links': {}, 'routes': []}
-    return dict(exists=True, **namespace_view(world, namespace))
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._gather import RESULT_KEY, run_gather
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            netns=dict(type='list', elements='str'),
-            include_root=dict(type='bool', default=True),
-        ),
-        supports_check_mode=True,
-    )
-
-    def build_specs(params, world):
-        for name in params['netns'] or []:
-            check_netns_name(name, 'netns')
-        return []
-
-    def returns(world, params):
-        names = params['netns'] if params['netns'] is not None else [n for n in world.names() if n is not ROOT]
-        facts = {'namespaces': {name: view(world, name) for name in names}}
-        if params['include_root']:
-            facts['root'] = view(world, ROOT)
-        return {'ansible_facts': {'linuxnet_ipvlan': facts}}
-
-    run_module(module, build_specs, returns)
+    run_gather(lambda data: {'ansible_facts': {RESULT_KEY: data}})
 
 
 if __name__ == '__main__':

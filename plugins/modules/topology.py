@@ -4,8 +4,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-from __future__ import annotations
-
 DOCUMENTATION = r"""
 module: topology
 short_description: Converge a host's namespaces, ipvlan slaves, addresses and routes in one task
@@ -221,6 +219,9 @@ second_pass:
   elements: str
   sample: [add route 203.0.113.0/24 dev veth0 scope link in namespace ns0]
 """
+
+# First: turns away a Python older than the modules need, before code it cannot compile is imported.
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _floor  # noqa: F401  pylint: disable=unused-import
 
 import ipaddress
 

@@ -1,5 +1,6 @@
-# Copyright: contributors to linuxnet.ipvlan
+# Copyright (c) linuxnet.ipvlan contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark of the linuxnet.ipvlan.namespaces role on one lab VM (stdlib only).
 
   python3 tests/benchmarks/namespaces_role.py [--counts 2,20,100] [--lab NAME [--vm VM]]

@@ -332,6 +332,7 @@ def run_tasks(
     interpreter: str | os.PathLike[str] = VENV_PYTHON,
     expect_failure: bool = False,
     play_vars: Mapping[str, Any] | None = None,
+    play_keywords: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     verbosity: int = 0,
     timeout: float = 600,
@@ -341,6 +342,7 @@ def run_tasks(
     Returns a PlaybookRun (a sequence of TaskResult, in order). With ``check``/``diff`` the whole
     play runs with --check/--diff (a task may also set ``check_mode: true`` or ``diff: true``).
     Modules run under ``interpreter`` (the python_interpreter fixture gives both pyroute2 versions).
+    ``play_keywords`` override keywords of the play (``gather_facts``, ``module_defaults``...).
 
     By default every task must succeed, otherwise AssertionError (with the playbook and the
     ansible-playbook output). With ``expect_failure=True`` the LAST task run must have failed (the
@@ -363,6 +365,7 @@ def run_tasks(
     }
     if play_vars:
         play["vars"] = dict(play_vars)
+    play.update(play_keywords or {})  # e.g. gather_facts, module_defaults
     playbook = json.dumps([play], indent=2)  # JSON is YAML
     inventory = {
         "all": {

@@ -1,21 +1,34 @@
 # Copyright (c) linuxnet.ipvlan contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""linuxnet.ipvlan.facts on the host kernel, compared with what `ip -j -d` reports."""
+"""linuxnet.ipvlan.facts and linuxnet.ipvlan.info on the host kernel, compared with what `ip -j -d` reports.
+
+Both modules read the same way (module_utils/_gather.py); facts returns the data under
+ansible_facts, info under a top-level key of the result. Fact gathering runs facts too
+(ansible_facts_modules), and the action group carries module_defaults to every module.
+"""
 
 from __future__ import annotations
 
 import json
 import time
 
-from helpers import cidrs, ip, links, netns_exists
+import pytest
 
-MODULE = "linuxnet.ipvlan.facts"
+from helpers import cidrs, ip, link, links, netns_exists
+
+FACTS = "linuxnet.ipvlan.facts"
+INFO = "linuxnet.ipvlan.info"
+READERS = {
+    # module: (where its data lands in the result, what the play sees as the host's facts afterwards)
+    FACTS: (lambda result: result["ansible_facts"]["linuxnet_ipvlan"], "is defined"),
+    INFO: (lambda result: result["linuxnet_ipvlan"], "is not defined"),
+}
 
 
-def facts_task(label: str, **args) -> dict:
+def read_task(module: str, label: str, **args) -> dict:
     extra = {key: args.pop(key) for key in ("check_mode", "ignore_errors") if key in args}
-    return {"name": label, MODULE: args, **extra}
+    return {"name": label, module: args, **extra}
 
 
 def wait_for_link_local(netns: str, dev: str) -> None:
@@ -27,7 +40,9 @@ def wait_for_link_local(netns: str, dev: str) -> None:
         time.sleep(0.1)
 
 
-def test_facts_match_the_kernel(run_tasks, netns, veth):
+@pytest.mark.parametrize("module", list(READERS))
+def test_read_matches_the_kernel(run_tasks, netns, veth, module):
+    data_of, facts_test = READERS[module]
     ns_a, ns_b = netns(lo_up=True), netns()
     dev_a, dev_b = veth(ns_a, ns_b, up=True)
     ip("link", "set", "dev", dev_a, "mtu", "1400", netns=ns_a)
@@ -41,23 +56,16 @@ def test_facts_match_the_kernel(run_tasks, netns, veth):
 
     run = run_tasks(
         [
-            facts_task("Listed", netns=[ns_a, ns_b, missing], include_root=False),
-            {
-                "name": "Facts reach the host",
-                "ansible.builtin.assert": {
-                    "that": [
-                        f"ansible_facts.linuxnet_ipvlan.namespaces['{ns_a}'].links['{dev_a}'].kind == 'veth'",
-                        f"ansible_facts.linuxnet_ipvlan.namespaces['{missing}'].exists == false",
-                        "ansible_facts.linuxnet_ipvlan.root is not defined",
-                    ]
-                },
-            },
-            facts_task("All, check mode", check_mode=True),
+            read_task(module, "Listed", netns=[ns_a, ns_b, missing], include_root=False),
+            {"name": "Host facts", "ansible.builtin.assert": {"that": [f"ansible_facts.linuxnet_ipvlan {facts_test}"]}},
+            read_task(module, "All, check mode", check_mode=True),
         ]
     )
     listed = run.task("Listed")
     assert not listed.changed and listed["actions"] == []
-    facts = listed["ansible_facts"]["linuxnet_ipvlan"]
+    if module == INFO:
+        assert "ansible_facts" not in listed
+    facts = data_of(listed)
     assert set(facts) == {"namespaces"}
     namespaces = facts["namespaces"]
     assert set(namespaces) == {ns_a, ns_b, missing}
@@ -105,22 +113,70 @@ def test_facts_match_the_kernel(run_tasks, netns, veth):
     assert namespaces[ns_b]["routes"] == []
 
     # Without netns: every namespace, ours included, and the root one.
-    everything = run.task("All, check mode")["ansible_facts"]["linuxnet_ipvlan"]
+    everything = data_of(run.task("All, check mode"))
     assert {ns_a, ns_b} <= set(everything["namespaces"]) and missing not in everything["namespaces"]
     assert everything["namespaces"][ns_a] == namespaces[ns_a]
     assert everything["root"]["exists"] is True and "lo" in everything["root"]["links"]
     assert not netns_exists(missing)
 
 
-def test_bad_namespace_name_fails(run_tasks, netns):
+@pytest.mark.parametrize("module", list(READERS))
+def test_bad_namespace_name_fails(run_tasks, netns, module):
     ns = netns()
     run = run_tasks(
         [
-            facts_task("Slash", netns=[ns, "a/b"], ignore_errors=True),
-            facts_task("Empty", netns=[""], ignore_errors=True),
+            read_task(module, "Slash", netns=[ns, "a/b"], ignore_errors=True),
+            read_task(module, "Empty", netns=[""], ignore_errors=True),
         ]
     )
     for result in run:
         assert result.failed and result.msg.startswith("netns: "), result
         assert "Traceback" not in json.dumps(dict(result))
     assert "a/b" in run.task("Slash").msg
+
+
+def test_facts_through_gather_facts(run_tasks, netns, veth):
+    """`ansible_facts_modules` makes the play's fact gathering run the facts module, with module_defaults."""
+    ns = netns(lo_up=True)
+    dev, _peer = veth(ns, None)
+    ip("address", "add", "192.0.2.7/24", "dev", dev, netns=ns)
+    run = run_tasks(
+        [
+            {
+                "name": "Gathered",
+                "ansible.builtin.assert": {
+                    "that": [
+                        f"ansible_facts.linuxnet_ipvlan.namespaces['{ns}'].links['{dev}'].addresses == ['192.0.2.7/24']",
+                        f"ansible_facts.linuxnet_ipvlan.namespaces['{ns}'].links.lo.state == 'up'",
+                        "ansible_facts.linuxnet_ipvlan.namespaces | length == 1",
+                        "ansible_facts.linuxnet_ipvlan.root is not defined",
+                        "ansible_facts.distribution is not defined",  # setup did not run
+                    ]
+                },
+            },
+        ],
+        play_vars={"ansible_facts_modules": [FACTS]},
+        play_keywords={"gather_facts": True, "module_defaults": {FACTS: {"netns": [ns], "include_root": False}}},
+    )
+    assert not run.task("Gathered").failed
+
+
+def test_action_group_module_defaults(run_tasks, netns, veth):
+    """module_defaults for group/linuxnet.ipvlan.ipvlan set netns once for every module that takes it."""
+    ns = netns()
+    dev, _peer = veth(ns, None, up=True)
+    run = run_tasks(
+        [
+            {"name": "lo up", "linuxnet.ipvlan.link": {"name": "lo", "state": "up"}},
+            {"name": "Address", "linuxnet.ipvlan.address": {"dev": dev, "addresses": ["192.0.2.9/24"]}},
+            {"name": "Route", "linuxnet.ipvlan.route": {"dst": "198.51.100.0/24", "gateway": "192.0.2.1", "dev": dev}},
+            {"name": "Read", INFO: {"include_root": False}},
+        ],
+        play_keywords={"module_defaults": {"group/linuxnet.ipvlan.ipvlan": {"netns": ns}}},
+    )
+    assert all(run.task(name).changed for name in ("lo up", "Address", "Route"))
+    assert "UP" in link(ns, "lo")["flags"]
+    assert cidrs(ns, dev, family=4) == {"192.0.2.9/24"}
+    assert "198.51.100.0/24 via 192.0.2.1" in ip("-4", "route", "show", "dev", dev, netns=ns)
+    read = run.task("Read")["linuxnet_ipvlan"]["namespaces"]
+    assert list(read) == [ns] and read[ns]["links"][dev]["addresses"][0] == "192.0.2.9/24"

@@ -10,8 +10,10 @@ from __future__ import annotations
 import errno
 import ipaddress
 import typing as t
+from pathlib import Path
 
 import pytest
+import yaml
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._actions import (
     Action,
@@ -21,9 +23,11 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._actions import (
     CreateNetns,
     SetLink,
 )
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import NO_IPVLAN_SUPPORT, TaskError, explain
+from ansible_collections.linuxnet.ipvlan.plugins.doc_fragments._pyroute2 import ModuleDocFragment
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import NO_IPVLAN_SUPPORT, PRIVILEGES, TaskError, explain
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import Route
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import HAS_PYROUTE2, NetlinkError
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import PERMISSION_MSG
 
 CREATE = CreateIpvlan('ns0', name='ipvl0', master='eth0', master_index=2, mode='l2', flags='bridge')
 ROUTE = AddRoute('ns0', route=Route(ipaddress.ip_network('0.0.0.0/0'), ipaddress.ip_address('203.0.113.1')))
@@ -54,6 +58,9 @@ def test_eopnotsupp_elsewhere_is_not_about_ipvlan() -> None:
     assert 'ipvlan' not in error.msg
     assert error.msg == ('set eth0 in namespace ns0 mtu 9000 failed: operation not supported by this kernel or '
                          'device [errno 95]')
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize('code, action, words', [
@@ -90,3 +97,11 @@ def test_kernel_text_is_kept_when_it_says_more() -> None:
 def test_kernel_text_is_dropped_when_it_says_nothing_more() -> None:
     error = explain(netlink_error(errno.EEXIST, 'Already exists'), ADDRESS)
     assert '(kernel:' not in error.msg
+
+
+def test_privileges_are_stated_alike_everywhere() -> None:
+    """The runtime message, the modules' requirements and the README name the same privileges."""
+    fragment = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)
+    assert any(PRIVILEGES in requirement for requirement in fragment['requirements'])
+    assert PRIVILEGES in PERMISSION_MSG
+    assert PRIVILEGES in ' '.join((REPO_ROOT / 'README.md').read_text(encoding='utf-8').split())

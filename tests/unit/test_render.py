@@ -12,6 +12,7 @@ import typing as t
 
 import pytest
 
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._gather import gathered
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import SCOPES
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     MANAGED_ALIAS,
@@ -25,7 +26,6 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     World,
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import master_name, namespace_view, route_view
-from ansible_collections.linuxnet.ipvlan.plugins.modules.facts import view
 
 net = ipaddress.ip_network
 addr = ipaddress.ip_address
@@ -120,5 +120,7 @@ def test_master_name(link: Link, name: t.Optional[str]) -> None:
 
 
 def test_facts_view_of_a_missing_namespace() -> None:
-    assert view(host(), 'ns9') == {'exists': False, 'links': {}, 'routes': []}
-    assert view(host(), 'ns0')['exists'] is True
+    data = gathered(host(), {'netns': ['ns9', 'ns0'], 'include_root': False})
+    assert set(data) == {'namespaces'}
+    assert data['namespaces']['ns9'] == {'exists': False, 'links': {}, 'routes': []}
+    assert data['namespaces']['ns0']['exists'] is True

@@ -1,5 +1,6 @@
-# Copyright: contributors to linuxnet.ipvlan
+# Copyright (c) linuxnet.ipvlan contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """`make lab` / `make lab-down`: the 2-VM lab with the collection's playbook applied.
 
   lab.py up [--playbook FILE | --no-playbook] [--image bookworm|trixie] [--replace]

@@ -1,5 +1,6 @@
-# Copyright: contributors to linuxnet.ipvlan
+# Copyright (c) linuxnet.ipvlan contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """vmlab: the linuxnet.ipvlan VM lab (Debian guests under QEMU), stdlib only.
 
 Subcommands:

@@ -1,5 +1,6 @@
-# Copyright: contributors to linuxnet.ipvlan
+# Copyright (c) linuxnet.ipvlan contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Callback of tests/benchmarks/namespaces_role.py: one JSON file per ansible-playbook run.
 
 Enabled only by the benchmark (ANSIBLE_CALLBACK_PLUGINS=tests/benchmarks/callback_plugins,
