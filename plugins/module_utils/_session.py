@@ -16,6 +16,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import time
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _netns
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError, explain
@@ -161,10 +162,13 @@ def _lists_module(path, name):
 
 
 LOCK_PATH = '/run/linuxnet-ipvlan.lock'
+# How long a run waits for another one on the same host; a stopped or hung run must not
+# stall every play that follows.  The task environment can set LINUXNET_IPVLAN_LOCK_TIMEOUT.
+LOCK_TIMEOUT = 120.0
 
 
 @contextlib.contextmanager
-def host_lock(shared=False, path=LOCK_PATH):
+def host_lock(shared=False, path=LOCK_PATH, timeout=None):
     """Serialise the runs of this collection's modules on one host.
 
     Two plays converging one host at the same instant would otherwise both read,
@@ -179,7 +183,38 @@ def host_lock(shared=False, path=LOCK_PATH):
         yield
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        _wait_for_lock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX, path, timeout)
         yield
     finally:
         os.close(fd)
+
+
+def _wait_for_lock(fd, mode, path, timeout):
+    if timeout is None:
+        timeout = float(os.environ.get('LINUXNET_IPVLAN_LOCK_TIMEOUT', LOCK_TIMEOUT))
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise TaskError('another run of this collection on this host has held %s for more than %g s '
+                                '(held by pid %s); nothing was changed. If that run is stuck, end it; '
+                                'LINUXNET_IPVLAN_LOCK_TIMEOUT sets how long to wait'
+                                % (path, timeout, _lock_holder(fd) or 'unknown'))
+            time.sleep(0.02)
+
+
+def _lock_holder(fd):
+    """The pid that holds the exclusive flock on FD's file, from /proc/locks."""
+    inode = os.fstat(fd).st_ino
+    try:
+        with open('/proc/locks') as locks:
+            for line in locks:
+                words = line.split()
+                if '->' not in words and 'FLOCK' in words and words[-3].endswith(':%d' % inode):
+                    return int(words[-4])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None

@@ -212,3 +212,24 @@ def test_a_route_the_kernel_flushed_is_repaired_by_a_second_pass() -> None:
     outcome = converge(kernel, lambda world: specs, check_mode=False)
     assert outcome.result(diff=False)['second_pass'] == ['add route 203.0.113.0/24 dev d0 scope link in namespace ns0']
     assert outcome.warnings and 'second pass' in outcome.warnings[0]
+
+
+# --- the host lock ------------------------------------------------------------------
+
+def test_a_run_that_holds_the_lock_too_long_is_named(tmp_path: t.Any) -> None:
+    import fcntl
+    import os
+
+    from ansible_collections.linuxnet.ipvlan.plugins.module_utils._session import host_lock
+
+    path = str(tmp_path / 'lock')
+    holder = os.open(path, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        with pytest.raises(TaskError, match=r'lock for more than 0.1 s \(held by pid %d\)' % os.getpid()):
+            with host_lock(path=path, timeout=0.1):
+                pass
+    finally:
+        os.close(holder)
+    with host_lock(path=path, timeout=0.1):
+        pass
