@@ -16,8 +16,11 @@ class ModuleDocFragment:
 requirements:
   - python >= 3.9 (on the managed node)
   - pyroute2 >= 0.7.2 (on the managed node)
-  - "root (become: true), or CAP_NET_ADMIN (links, addresses, routes) and CAP_SYS_ADMIN (creating, mounting and entering named namespaces), on the managed node"
+  - "root (become: true), or CAP_NET_ADMIN (changing links, addresses and routes) and CAP_SYS_ADMIN
+    (creating, removing and entering named network namespaces), on the managed node"
 notes:
+  - Without a capability it needs, a task fails before changing anything, with one line that names the capability
+    and the change that needs it.
   - On Debian and Ubuntu, install pyroute2 with the C(python3-pyroute2) package.
     On RHEL and its rebuilds, C(python3-pyroute2) comes from EPEL.
   - When the Python interpreter that runs the module cannot import pyroute2, the module respawns itself under the

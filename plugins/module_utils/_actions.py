@@ -22,6 +22,8 @@ from typing import Optional, Tuple
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import (
+    CAP_NET_ADMIN,
+    CAP_SYS_ADMIN,
     IFA_F_NODAD,
     IPVLAN_FLAGS,
     IPVLAN_MODES,
@@ -33,6 +35,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     Link,
     Namespace,
     Route,
+    display_name,
     netns_label,
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkError
@@ -57,6 +60,7 @@ def _where(netns):
 class Action:
     netns: Optional[str]
     creates_ipvlan = False
+    capability = CAP_NET_ADMIN   # what applying it needs (see _caps)
 
     def describe(self):
         raise NotImplementedError
@@ -70,20 +74,30 @@ class Action:
 
 @dataclass(frozen=True)
 class CreateNetns(Action):
+    repair: Optional[str] = None   # the leftover the create finishes on (an interrupted create's file)
+    capability = CAP_SYS_ADMIN
+
     def describe(self):
-        return 'create namespace %s' % self.netns
+        if self.repair:
+            return 'repair namespace %s (%s)' % (display_name(self.netns), self.repair)
+        return 'create namespace %s' % display_name(self.netns)
 
     def predict(self, world):
         world.namespaces[self.netns] = Namespace.fresh(self.netns)
 
     def apply(self, session):
-        session.create_netns(self.netns)
+        session.create_netns(self.netns, repair=bool(self.repair))
 
 
 @dataclass(frozen=True)
 class DeleteNetns(Action):
+    leftover: Optional[str] = None   # what holds the name when it is no namespace
+    capability = CAP_SYS_ADMIN
+
     def describe(self):
-        return 'delete namespace %s' % self.netns
+        if self.leftover:
+            return 'remove /run/netns/%s (%s)' % (display_name(self.netns), self.leftover)
+        return 'delete namespace %s' % display_name(self.netns)
 
     def predict(self, world):
         world.namespaces[self.netns] = Namespace(self.netns, exists=False)

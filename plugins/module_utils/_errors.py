@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import errno
 
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import CAP_NAMES, CAP_NET_ADMIN, CAP_SYS_ADMIN
+
 
 class TaskError(Exception):
     """A failure worth showing to the user as it is: it names the object and parameter."""
@@ -26,14 +28,19 @@ def _kernel_text(exc):
     return text.strip().rstrip('.')
 
 
-# What every module needs on the managed node. The _pyroute2 doc fragment and the README say the
-# same words (tests/unit/test_errors.py holds them to it).
-PRIVILEGES = ('root (become: true), or CAP_NET_ADMIN (links, addresses, routes) and CAP_SYS_ADMIN '
-              '(creating, mounting and entering named namespaces)')
+# What each capability is for (_caps names it in its one-line refusals), and what every module
+# needs on the managed node. The _pyroute2 doc fragment and the README say the same words
+# (tests/unit/test_errors.py holds them to it).
+NEEDED_FOR = {
+    CAP_NET_ADMIN: 'changing links, addresses and routes',
+    CAP_SYS_ADMIN: 'creating, removing and entering named network namespaces',
+}
+PRIVILEGES = ('root (become: true), or CAP_NET_ADMIN (%s) and CAP_SYS_ADMIN (%s)'
+              % (NEEDED_FOR[CAP_NET_ADMIN], NEEDED_FOR[CAP_SYS_ADMIN]))
 
 # errno -> (explanation, hint).  Texts say what is wrong in the user's terms.
 _ERRNO_TEXT = {
-    errno.EPERM: ('permission denied', 'needs ' + PRIVILEGES),
+    errno.EPERM: ('permission denied', None),   # the hint names the action's capability
     errno.ENOENT: ('not found', None),
     errno.ESRCH: ('no such route', None),
     errno.EBUSY: ('device busy', 'the master may already be used by a bridge, bond or macvlan'),
@@ -60,6 +67,9 @@ def explain(exc, action):
     if code == errno.EOPNOTSUPP and getattr(action, 'creates_ipvlan', False):
         return TaskError('%s: %s' % (action.describe(), NO_IPVLAN_SUPPORT), errno=code)
     text, hint = _ERRNO_TEXT.get(code, (errno.errorcode.get(code, 'error %s' % code), None))
+    if code == errno.EPERM:
+        capability = CAP_NAMES[getattr(action, 'capability', CAP_NET_ADMIN)]
+        hint = 'it needs %s: run as root (become: true) or grant %s' % (capability, capability)
     kernel = _kernel_text(exc)
     parts = ['%s failed: %s' % (action.describe(), text)]
     if kernel and kernel.lower() not in text.lower():

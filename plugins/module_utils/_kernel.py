@@ -9,7 +9,13 @@ parameter checks share.  Pure: nothing here imports pyroute2."""
 from __future__ import annotations
 
 IFNAMSIZ = 16          # interface names: 15 bytes plus NUL
+IFALIASZ = 256         # interface aliases: 255 bytes plus NUL
 NAME_MAX = 255         # a file name under /run/netns
+
+# Capabilities (linux/capability.h), as bit numbers of CapEff in /proc/PID/status.
+CAP_NET_ADMIN = 12
+CAP_SYS_ADMIN = 21
+CAP_NAMES = {CAP_NET_ADMIN: 'CAP_NET_ADMIN', CAP_SYS_ADMIN: 'CAP_SYS_ADMIN'}
 
 IFF_UP = 0x1
 

@@ -11,6 +11,7 @@ with the specs.  Nothing here talks to the kernel, so it is unit-tested as is.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from typing import Optional, Tuple
 
@@ -28,11 +29,35 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import (
 ROOT = None            # the namespace a module starts in (its "root" namespace)
 UNNAMED = '<unnamed>'  # a namespace without a /run/netns name (a container's, say)
 
+# The management marker: the interface alias of the objects topology manages (lo
+# stands for its namespace).  It names the owner, the scope whose purge may remove
+# the object; a marker without owner (written before owners existed) is DEFAULT_OWNER's.
 MANAGED_ALIAS = 'managed-by=linuxnet.ipvlan'
+DEFAULT_OWNER = 'default'
+_OWNER_PREFIX = MANAGED_ALIAS + ' owner='
+
+
+def marker(owner):
+    """The alias that marks an object as managed by OWNER."""
+    return _OWNER_PREFIX + owner
+
+
+def marker_owner(alias):
+    """The owner an alias names, or None when it is not our marker."""
+    if alias == MANAGED_ALIAS:
+        return DEFAULT_OWNER
+    if alias and alias.startswith(_OWNER_PREFIX) and ' ' not in alias[len(_OWNER_PREFIX):]:
+        return alias[len(_OWNER_PREFIX):] or None
+    return None
+
+
+def display_name(name):
+    """NAME as messages show it: quoted when it holds characters a line cannot show (tab, newline)."""
+    return name if name.isprintable() else json.dumps(name)
 
 
 def netns_label(name):
-    return 'the root namespace' if name is ROOT else 'namespace %s' % name
+    return 'the root namespace' if name is ROOT else 'namespace %s' % display_name(name)
 
 
 # --- values read from the kernel ------------------------------------------------
@@ -57,8 +82,13 @@ class Link:
     ipvlan_flags: Optional[str] = None
 
     @property
+    def owner(self):
+        """The owner its marker names; None when it carries no marker."""
+        return marker_owner(self.alias)
+
+    @property
     def managed(self):
-        return self.alias == MANAGED_ALIAS
+        return self.owner is not None
 
 
 @dataclass(frozen=True)
@@ -182,6 +212,13 @@ def connected_route(address):
     return Route(ip.network, dev=address.dev, metric=IPV6_PREFIX_METRIC, proto=PROTO_KERNEL)
 
 
+@dataclass(frozen=True)
+class Leftover:
+    """What holds /run/netns/NAME when it is not a namespace."""
+    what: str                  # for messages: 'leftover file', 'a mount of /tmp/x from tmpfs', ...
+    repairable: bool = False   # an empty file an interrupted create left: creating can finish on it
+
+
 @dataclass
 class Namespace:
     """The state of one network namespace as read (or as predicted by the planner)."""
@@ -190,9 +227,11 @@ class Namespace:
     links: dict = field(default_factory=dict)       # name -> Link
     addresses: list = field(default_factory=list)   # [Address]
     routes: list = field(default_factory=list)      # [Route], the local table left out
+    leftover: Optional[Leftover] = None             # when it does not exist: what holds its name
 
     def copy(self):
-        return Namespace(self.name, self.exists, dict(self.links), list(self.addresses), list(self.routes))
+        return Namespace(self.name, self.exists, dict(self.links), list(self.addresses), list(self.routes),
+                         self.leftover)
 
     def addresses_of(self, dev):
         return [a for a in self.addresses if a.dev == dev]
@@ -341,7 +380,7 @@ class IpvlanSpec:
     present: bool = True
     recreate: bool = False
     allow_port_change: bool = False
-    mark_managed: bool = False
+    marker: Optional[str] = None   # the alias that marks it managed (topology), None: leave the alias
 
 
 @dataclass(frozen=True)
@@ -373,7 +412,6 @@ class NamespaceSpec:
     addresses: Tuple[AddressesSpec, ...] = ()
     routes: Tuple[RouteSpec, ...] = ()
     purge_routes: bool = False
-    mark_managed: bool = False
 
     @property
     def only_removes(self):

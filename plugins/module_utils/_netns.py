@@ -5,10 +5,16 @@
 
 """Named network namespaces, compatible with ``ip netns`` in both directions.
 
-A named namespace is an nsfs bind mount at /run/netns/NAME, exactly what
-iproute2 creates.  Everything here runs in the calling thread without forking:
-pyroute2's own helpers fork a child per open and create missing namespaces by
-default (O_CREAT), which a read path must never do.
+A named namespace is an nsfs bind mount of a network namespace at
+/run/netns/NAME, exactly what iproute2 creates.  Anything else there is a
+leftover: the empty file of a create that was interrupted (ours or ip's), or
+something another tool put there (a mount of something else, a link, a
+directory).  Names are one path component: nothing here ever leaves
+/run/netns, and nothing follows a symbolic link found there.
+
+Everything runs in the calling thread without forking: pyroute2's own
+helpers fork a child per open and create missing namespaces by default
+(O_CREAT), which a read path must never do.
 """
 
 from __future__ import annotations
@@ -17,6 +23,13 @@ import contextlib
 import ctypes
 import errno
 import os
+import re
+import signal
+import stat
+from dataclasses import dataclass
+
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._caps import CAP_SYS_ADMIN, require
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import Leftover, display_name
 
 NETNS_RUN_DIR = '/run/netns'
 CLONE_NEWNET = 0x40000000
@@ -24,6 +37,14 @@ MS_REC = 0x4000
 MS_BIND = 0x1000
 MS_SHARED = 1 << 20
 MNT_DETACH = 2
+UMOUNT_NOFOLLOW = 8
+MAX_STACKED_MOUNTS = 64   # mounts stacked on one name that removal takes off, at most
+
+LEFTOVER_FILE = 'leftover file'
+
+# Tests set this to a point name below to have the module killed (SIGKILL) there,
+# so that a re-run can be shown to repair what the kill left.
+KILL_AT_ENV = 'LINUXNET_IPVLAN_TEST_KILL_AT'
 
 _libc = None
 
@@ -43,34 +64,116 @@ def _check(result, what):
         raise OSError(err, '%s: %s' % (what, os.strerror(err)))
 
 
+def _kill_point(point):
+    if os.environ.get(KILL_AT_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def netns_path(name):
+    """/run/netns/NAME; a NAME that is not one path component never gets here."""
+    if not name or name in ('.', '..') or '/' in name or '\0' in name:
+        raise ValueError('not a namespace name: %r' % (name,))
     return os.path.join(NETNS_RUN_DIR, name)
 
 
+# --- /proc/self/mountinfo -------------------------------------------------------------
+
+_ESCAPE = re.compile(rb'\\([0-7]{3})')
+
+
+def unescape(field):
+    """A mountinfo path field as bytes: the kernel writes space, tab, newline and
+    backslash as octal escapes (\\040, \\011, \\012, \\134)."""
+    return _ESCAPE.sub(lambda m: bytes([int(m.group(1), 8) & 0xff]), field)
+
+
+@dataclass(frozen=True)
+class Mount:
+    point: bytes    # where it is mounted
+    root: bytes     # what of its filesystem is mounted there: 'net:[4026532178]' for a namespace
+    fstype: str
+    source: str
+
+    @property
+    def is_netns(self):
+        return self.fstype == 'nsfs' and self.root.startswith(b'net:[')
+
+    def describe(self):
+        if self.fstype == 'nsfs':
+            return 'a mount of %s, not a network namespace' % os.fsdecode(self.root)
+        root = os.fsdecode(self.root).replace('//deleted', ' (deleted)')
+        return 'a %s mount of %s from %s' % (self.fstype, root, self.source)
+
+
+def parse_mountinfo(data):
+    """Mounts from the bytes of /proc/PID/mountinfo, in mount order."""
+    mounts = []
+    for line in data.split(b'\n'):
+        fields = line.split(b' ')
+        if len(fields) < 10 or b'-' not in fields[6:]:
+            continue
+        sep = fields.index(b'-', 6)
+        mounts.append(Mount(point=unescape(fields[4]), root=unescape(fields[3]),
+                            fstype=os.fsdecode(fields[sep + 1]), source=os.fsdecode(unescape(fields[sep + 2]))))
+    return mounts
+
+
+def _top_mounts():
+    """The mount each path of the run directory shows (the last one mounted there), by name."""
+    run_dir = os.fsencode(os.path.realpath(NETNS_RUN_DIR)) + b'/'
+    try:
+        with open('/proc/self/mountinfo', 'rb') as source:
+            mounts = parse_mountinfo(source.read())
+    except OSError:
+        return {}
+    found = {}
+    for mount in mounts:
+        name = mount.point[len(run_dir):]
+        if mount.point.startswith(run_dir) and name and b'/' not in name:
+            found[os.fsdecode(name)] = mount
+    return found
+
+
+# --- what is in /run/netns ------------------------------------------------------------
+
+def _entries():
+    try:
+        return os.listdir(NETNS_RUN_DIR)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
 def list_netns():
-    """Names of the named namespaces, sorted (like ``ip netns list``)."""
-    return sorted(os.path.basename(m) for m in _netns_mounts())
+    """Names of the named namespaces, sorted: the entries of /run/netns (as ``ip netns list``
+    shows them) that are network namespaces.  Leftovers are not namespaces."""
+    mounts = _top_mounts()
+    return sorted(name for name in _entries() if name in mounts and mounts[name].is_netns)
 
 
 def netns_exists(name):
-    return netns_path(name) in _netns_mounts()
+    mount = _top_mounts().get(name)
+    return mount is not None and mount.is_netns and os.path.lexists(netns_path(name))
 
 
-def _netns_mounts():
-    # A leftover plain file (a half-finished "ip netns add") is not a namespace:
-    # only nsfs mounts in the run directory count.
-    run_dir = os.path.realpath(NETNS_RUN_DIR)
-    found = set()
+def leftover(name):
+    """What holds /run/netns/NAME when it is not a network namespace, or None."""
+    path = netns_path(name)
     try:
-        with open('/proc/self/mountinfo') as mounts:
-            for line in mounts:
-                fields = line.split()
-                fstype = fields[fields.index('-') + 1]
-                if fstype == 'nsfs' and os.path.dirname(fields[4]) == run_dir:
-                    found.add(os.path.join(NETNS_RUN_DIR, os.path.basename(fields[4])))
-    except OSError:
-        pass
-    return found
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    mount = _top_mounts().get(name)
+    if mount is not None:
+        return None if mount.is_netns else Leftover(mount.describe())
+    if stat.S_ISREG(st.st_mode) and st.st_size == 0:
+        return Leftover(LEFTOVER_FILE, repairable=True)
+    if stat.S_ISREG(st.st_mode):
+        return Leftover('a file of %d bytes' % st.st_size)
+    if stat.S_ISLNK(st.st_mode):
+        return Leftover('a symbolic link to %s' % os.readlink(path))
+    if stat.S_ISDIR(st.st_mode):
+        return Leftover('a directory')
+    return Leftover('a special file (mode %o)' % st.st_mode)
 
 
 def _prepare_run_dir():
@@ -84,6 +187,7 @@ def _prepare_run_dir():
         _check(-1, 'make %s shared' % NETNS_RUN_DIR)
     # Not a mount point yet: bind it onto itself, then retry.
     _check(libc.mount(path, path, b'none', MS_BIND | MS_REC, None), 'bind %s' % NETNS_RUN_DIR)
+    _kill_point('run-dir-bound')
     _check(libc.mount(b'none', path, None, MS_SHARED | MS_REC, None), 'make %s shared' % NETNS_RUN_DIR)
 
 
@@ -91,38 +195,79 @@ def _setns(fd):
     _check(_c().setns(fd, CLONE_NEWNET), 'setns')
 
 
-def create_netns(name):
-    """Create the named namespace; raises FileExistsError if it exists."""
-    _prepare_run_dir()
+def _open_leftover_file(path):
+    """The empty, unmounted file of an interrupted create, opened without following links."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_size != 0 or os.path.basename(path) in _top_mounts():
+        os.close(fd)
+        raise OSError(errno.EEXIST, '%s is no longer an empty leftover file' % path)
+    return fd
+
+
+def create_netns(name, repair=False):
+    """Create the named namespace, as ``ip netns add`` does.
+
+    Raises FileExistsError if the name is taken.  REPAIR finishes a create that
+    was interrupted after making the empty file.  Killed at any point, this leaves
+    either nothing, that empty file (which REPAIR finishes), or the namespace.
+    """
+    require(CAP_SYS_ADMIN, 'create namespace %s' % display_name(name))
     path = netns_path(name)
-    os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
-    saved = os.open('/proc/thread-self/ns/net', os.O_RDONLY | os.O_CLOEXEC)
+    _prepare_run_dir()
+    if repair:
+        fd = _open_leftover_file(path)
+    else:
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0)
+    saved = None
     try:
+        _kill_point('netns-file')
+        saved = os.open('/proc/thread-self/ns/net', os.O_RDONLY | os.O_CLOEXEC)
         _check(_c().unshare(CLONE_NEWNET), 'unshare')
         try:
-            _check(_c().mount(b'/proc/thread-self/ns/net', path.encode(), b'none', MS_BIND, None),
+            _kill_point('netns-unshared')
+            # Mounted on the file just opened (its /proc/self/fd link), never on whatever
+            # the name may point to by now.
+            _check(_c().mount(b'/proc/thread-self/ns/net', b'/proc/self/fd/%d' % fd, b'none', MS_BIND, None),
                    'bind mount %s' % path)
+            _kill_point('netns-mounted')
         finally:
             _setns(saved)
     except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+        if not repair:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
         raise
     finally:
-        os.close(saved)
+        os.close(fd)
+        if saved is not None:
+            os.close(saved)
 
 
 def remove_netns(name):
-    """Unmount and unlink the namespace (the kernel frees it once unused)."""
+    """Remove whatever holds /run/netns/NAME: every mount stacked there, then the entry.
+
+    A namespace goes once its last user is gone; a symbolic link is removed, never followed.
+    """
+    require(CAP_SYS_ADMIN, 'remove namespace %s' % display_name(name))
     path = netns_path(name)
-    _check(_c().umount2(path.encode(), MNT_DETACH), 'unmount %s' % path)
-    os.unlink(path)
+    for _unused in range(MAX_STACKED_MOUNTS):
+        if name not in _top_mounts():
+            break
+        _check(_c().umount2(path.encode(), MNT_DETACH | UMOUNT_NOFOLLOW), 'unmount %s' % path)
+    try:
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+    except FileNotFoundError:
+        pass   # removed by someone else meanwhile: gone is what was asked
 
 
 def pids_in_netns(name):
     """Processes whose network namespace is NAME: they keep it alive after removal."""
     try:
-        target = os.stat(netns_path(name))
+        target = os.lstat(netns_path(name))
     except OSError:
         return []
     pids = []
@@ -138,6 +283,10 @@ def pids_in_netns(name):
     return sorted(pids)
 
 
+def _open_netns(name):
+    return os.open(netns_path(name), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+
+
 @contextlib.contextmanager
 def entered(name):
     """Switch this thread into namespace NAME (None: stay) and always switch back.
@@ -147,7 +296,7 @@ def entered(name):
     if name is None:
         yield
         return
-    target = os.open(netns_path(name), os.O_RDONLY | os.O_CLOEXEC)
+    target = _open_netns(name)
     saved = None
     try:
         # /proc/1/ns/net is not always readable (sandboxes): save our own instead.
@@ -165,5 +314,6 @@ def entered(name):
 
 def open_netns_fd(name):
     """An fd for namespace NAME, or for the caller's own namespace when NAME is None."""
-    path = '/proc/thread-self/ns/net' if name is None else netns_path(name)
-    return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    if name is None:
+        return os.open('/proc/thread-self/ns/net', os.O_RDONLY | os.O_CLOEXEC)
+    return _open_netns(name)

@@ -12,9 +12,11 @@ before anything is read from the kernel.
 from __future__ import annotations
 
 import ipaddress
+import string
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import (
+    IFALIASZ,
     IFNAMSIZ,
     IPV6_DEFAULT_METRIC,
     NAME_MAX,
@@ -22,25 +24,48 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import (
     SCOPES,
     TABLES,
 )
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, NextHop, Route
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, NextHop, Route, marker
 
 
 # --- validation -----------------------------------------------------------------
 
-def check_netns_name(value, param):
-    """A name usable as /run/netns/NAME by us and by ``ip netns``."""
+def check_netns_name(value, param, create=False):
+    """A name of /run/netns/NAME: what ``ip netns add`` accepts (one path component of at most
+    255 bytes).  Every such name can be read and removed; a namespace this collection CREATES
+    must also be free of control characters (tab, newline...), which no line shows plainly."""
     if value is None:
         return ROOT
     if not isinstance(value, str) or value == '':
         raise TaskError('%s: a namespace name must not be empty' % param)
     if value in ('.', '..'):
         raise TaskError('%s: %r is not a valid namespace name' % (param, value))
-    bad = [c for c in value if c == '/' or c == '\0' or c.isspace()]
+    if '/' in value or '\0' in value:
+        raise TaskError('%s: namespace name %r must not contain "/" or NUL' % (param, value))
+    size = len(value.encode('utf-8', 'surrogateescape'))
+    if size > NAME_MAX:
+        raise TaskError('%s: namespace name is %d bytes long; the filesystem allows %d' % (param, size, NAME_MAX))
+    if create and not all(c.isprintable() or c == ' ' for c in value):
+        raise TaskError('%s: namespace name %r contains a control or invisible character (tab, newline...): such a '
+                        'namespace can be read and removed, but this collection does not create one' % (param, value))
+    return value
+
+
+# The owner in a marker: one word that fits in an interface alias with the marker's text.
+OWNER_MAX = IFALIASZ - 1 - len(marker(''))
+_OWNER_CHARS = frozenset(string.ascii_letters + string.digits + '._-')
+
+
+def check_owner(value, param):
+    """The scope name a management marker carries (see _model.marker)."""
+    if not isinstance(value, str) or value == '':
+        raise TaskError('%s: the owner must not be empty' % param)
+    bad = sorted(set(value) - _OWNER_CHARS)
     if bad:
-        raise TaskError('%s: namespace name %r must not contain "/", NUL or whitespace' % (param, value))
-    if len(value.encode('utf-8')) > NAME_MAX:
-        raise TaskError('%s: namespace name is %d bytes long; the filesystem allows %d'
-                        % (param, len(value.encode('utf-8')), NAME_MAX))
+        raise TaskError('%s: owner %r may hold only letters, digits, ".", "_" and "-" (not %s)'
+                        % (param, value, ' '.join(repr(c) for c in bad)))
+    if len(value) > OWNER_MAX:
+        raise TaskError('%s: owner is %d characters long; the interface alias that carries it allows %d'
+                        % (param, len(value), OWNER_MAX))
     return value
 
 

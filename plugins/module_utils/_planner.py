@@ -40,11 +40,11 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._actions import (
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import PROTO_RA, REJECT_RTN_TYPES, SCOPES
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
-    MANAGED_ALIAS,
     ROOT,
     Link,
     LinkSpec,
     Namespace,
+    display_name,
     netns_label,
 )
 
@@ -167,18 +167,31 @@ class _Planner:
         self.show(spec.name)
         if spec.name is ROOT:
             return
-        exists = self.after.get(spec.name).exists
-        if spec.ensure == 'present' and not exists:
-            self.emit(CreateNetns(spec.name))
-        elif spec.ensure == 'exists' and not exists and not spec.only_removes:
-            self.missing('netns: namespace %s does not exist; create it first (linuxnet.ipvlan.netns)' % spec.name,
+        namespace = self.after.get(spec.name)
+        if namespace.exists or spec.ensure == 'absent':
+            return
+        leftover = namespace.leftover
+        if spec.ensure == 'present' and (leftover is None or leftover.repairable):
+            self.emit(CreateNetns(spec.name, repair=leftover.what if leftover else None))
+        elif spec.ensure == 'present':
+            raise TaskError('name: /run/netns/%s is %s, not a network namespace; it is left alone: remove it '
+                            '(linuxnet.ipvlan.netns state=absent removes any entry) or choose another name'
+                            % (display_name(spec.name), leftover.what))
+        elif not spec.only_removes:
+            self.missing('netns: namespace %s does not exist%s; create it first (linuxnet.ipvlan.netns)'
+                         % (display_name(spec.name), ' (/run/netns holds %s there)' % leftover.what if leftover else ''),
                          lambda: self.after.namespaces.__setitem__(spec.name, Namespace.fresh(spec.name)))
 
     # --- phase 2: namespace removals, before anything is created -------------------
 
     def removals(self, spec):
-        if spec.ensure == 'absent' and spec.name is not ROOT and self.after.get(spec.name).exists:
+        if spec.ensure != 'absent' or spec.name is ROOT:
+            return
+        namespace = self.after.get(spec.name)
+        if namespace.exists:
             self.emit(DeleteNetns(spec.name))
+        elif namespace.leftover is not None:
+            self.emit(DeleteNetns(spec.name, leftover=namespace.leftover.what))
 
     # --- phase 3: ipvlan links, removals first ---------------------------------------
 
@@ -311,7 +324,7 @@ class _Planner:
         if spec.ensure == 'absent':
             return
         wanted = list(spec.links)
-        wanted += [LinkSpec(i.name, up=i.up, mtu=i.mtu, alias=MANAGED_ALIAS if i.mark_managed else None)
+        wanted += [LinkSpec(i.name, up=i.up, mtu=i.mtu, alias=i.marker)
                    for i in spec.ipvlans if i.present]
         namespace = self.after.get(spec.name)
         for link_spec in wanted:

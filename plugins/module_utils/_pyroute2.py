@@ -38,6 +38,10 @@ HAS_PYROUTE2 = PYROUTE2_IMPORT_ERROR is None
 
 __all__ = ['HAS_PYROUTE2', 'NetlinkError', 'ensure_pyroute2', 'open_iproute']
 
+# Completes missing_required_lib's line with what to do about it.
+MISSING_REASON = ('to talk netlink: install the python3-pyroute2 package (or pyroute2 in the interpreter Ansible uses), '
+                  'or run the linuxnet.ipvlan.prereqs role')
+
 # The system interpreters a distribution package (python3-pyroute2) installs into.
 SYSTEM_INTERPRETERS = ['/usr/bin/python3', '/usr/libexec/platform-python', '/usr/bin/python']
 
@@ -88,7 +92,7 @@ def ensure_pyroute2(module):
     """Fail with the standard message, after trying a system Python that has pyroute2 and can run the modules."""
     if HAS_PYROUTE2:
         return
-    msg = missing_required_lib('pyroute2 >= 0.7.2')
+    msg = missing_required_lib('pyroute2 >= 0.7.2', reason=MISSING_REASON)
     if not has_respawned():
         interpreter, too_old = pick_interpreter(SYSTEM_INTERPRETERS)
         if interpreter:

@@ -32,6 +32,7 @@ def link_view(world, link, addresses=None):
         'mac': link.mac,
         'alias': link.alias,
         'managed': link.managed,
+        'owner': link.owner,
     }
     if link.kind == 'ipvlan':
         view['ipvlan'] = {
@@ -105,6 +106,8 @@ def diff_view(world, scope):
         namespace = world.get(name)
         if not namespace.exists:
             view[netns_key(name)] = {'state': 'absent'}
+            if namespace.leftover is not None:
+                view[netns_key(name)]['leftover'] = namespace.leftover.what
             continue
         entry = {'state': 'present'}
         links = {}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._caps import first_missing
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import NO_IPVLAN_SUPPORT, PRIVILEGES, TaskError
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._planner import plan
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkError, ensure_pyroute2
@@ -118,6 +119,11 @@ def converge(session, specs_for, check_mode):
 
 def _preflight(session, the_plan, check_mode):
     """What the plan needs from the kernel, asked before the first action: fail, or warn in check mode."""
+    lacking = first_missing(the_plan.actions)
+    if lacking and not check_mode:
+        raise TaskError(lacking + '; nothing was changed')
+    if lacking:
+        the_plan.warnings.append(lacking + ' (check mode: the real run fails)')
     creates = [a for a in the_plan.actions if a.creates_ipvlan]
     if creates and not session.ipvlan_supported(may_load=not check_mode):
         message = '%s: %s' % (creates[0].describe(), NO_IPVLAN_SUPPORT)

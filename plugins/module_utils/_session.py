@@ -19,6 +19,7 @@ import os
 import time
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _netns
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._caps import CAP_SYS_ADMIN, require
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError, explain
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, Namespace, World, netns_label
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkError, open_iproute
@@ -50,6 +51,10 @@ class Session:
                     self._sockets[netns] = open_iproute()
             except FileNotFoundError:
                 raise TaskError('%s does not exist' % netns_label(netns))
+            except PermissionError:
+                # setns: the kernel's word for a missing CAP_SYS_ADMIN.
+                require(CAP_SYS_ADMIN, 'entering %s' % netns_label(netns))
+                raise
         return self._sockets[netns]
 
     def forget(self, netns):
@@ -66,7 +71,7 @@ class Session:
 
     def read(self, netns):
         if netns is not ROOT and netns not in self.names():
-            return Namespace(netns, exists=False)
+            return Namespace(netns, exists=False, leftover=_netns.leftover(netns))
         try:
             ipr = self.ipr(netns)
         except TaskError:
@@ -89,9 +94,9 @@ class Session:
 
     # --- namespaces --------------------------------------------------------------
 
-    def create_netns(self, name):
+    def create_netns(self, name, repair=False):
         self._names = None
-        _netns.create_netns(name)
+        _netns.create_netns(name, repair)
 
     def delete_netns(self, name):
         self._names = None

@@ -18,6 +18,9 @@ description:
     C(ansible_facts_modules) variable (the C(FACTS_MODULES) setting) lists C(linuxnet.ipvlan.facts); its options then
     come from C(module_defaults). See the example.
   - Reading never creates a namespace.
+  - Every namespace C(ip netns add) can make is read, whatever its name (spaces, backslashes, tabs, any Unicode).
+    What sits in C(/run/netns) without being a network namespace (the empty file of an interrupted create, a mount of
+    something else) is not a namespace and is not listed.
 extends_documentation_fragment:
   - linuxnet.ipvlan._attributes.read_only
   - linuxnet.ipvlan._attributes.facts
@@ -66,7 +69,8 @@ ansible_facts:
           description:
             - Each namespace read, by name, with V(exists), V(links) and V(routes).
             - V(links) maps each link name to V(ifindex), V(kind), V(state) (up or down), V(mtu), V(mac), V(alias),
-              V(managed) (carries the collection's marker), V(addresses) (CIDR strings) and, for ipvlan links,
+              V(managed) (carries the collection's marker), V(owner) (the owner its marker names, see
+              M(linuxnet.ipvlan.topology)), V(addresses) (CIDR strings) and, for ipvlan links,
               V(ipvlan) with V(mode), V(flags), V(master), V(master_ifindex) and V(master_netns).
             - V(routes) lists the routes of every table but the local one, each with V(dst), V(family), V(type)
               (unicast, blackhole, unreachable, prohibit, throw, local, ...), V(gateway), V(dev), V(nexthops) (the
@@ -87,6 +91,7 @@ ansible_facts:
                   mac: "52:54:00:00:01:01"
                   alias: null
                   managed: false
+                  owner: null
                   addresses: [198.51.100.11/24]
                   ipvlan: {mode: l2, flags: bridge, master: ens4, master_ifindex: 3, master_netns: null}
               routes:

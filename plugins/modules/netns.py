@@ -13,6 +13,11 @@ description:
   - Names match exactly; a namespace is never mistaken for another whose name contains it.
   - Check mode on a namespace that already exists reports no change.
   - Creation runs in the module's own thread (no helper process) and never creates a namespace by accident on a read.
+  - B(Leftovers.) An interrupted create (of this module, or of C(ip netns add)) can leave an empty file at
+    C(/run/netns/NAME). V(present) finishes the namespace on it (the action reads C(repair namespace NAME (leftover
+    file))). Anything else there that is not a network namespace (a mount of something else, a symbolic link,
+    a directory) is refused with a message naming it. V(absent) removes whatever is there, every mount stacked
+    on the name included; a symbolic link is removed, never followed.
 extends_documentation_fragment:
   - linuxnet.ipvlan._attributes
   - linuxnet.ipvlan._pyroute2
@@ -20,7 +25,9 @@ options:
   name:
     description:
       - Name of the namespace, as used by C(ip netns).
-      - Must not be empty, C(.) or C(..), nor contain C(/), NUL or whitespace, and must fit in a file name (255 bytes).
+      - Any name C(ip netns add) accepts can be read and removed; it must not be empty, C(.) or C(..), nor contain
+        C(/) or NUL, and must fit in a file name (255 bytes). Spaces, backslashes, quotes and any Unicode are fine.
+      - A namespace this module creates must also be free of control and invisible characters (tab, newline...).
     type: str
     required: true
   state:
@@ -107,7 +114,7 @@ def main():
     held_by = []
 
     def build_specs(params, world):
-        name = check_netns_name(params['name'], 'name')
+        name = check_netns_name(params['name'], 'name', create=params['state'] == 'present')
         if params['state'] == 'absent':
             held_by.extend(pids_in_netns(name))
         return [NamespaceSpec(name, ensure=params['state'])]

@@ -15,10 +15,13 @@ description:
     and the diff is grouped by namespace.
   - In a declared namespace, C(lo) is brought up (with 127.0.0.1, as in the HOWTO), each ipvlan slave's addresses
     are exactly the ones listed (IPv6 link-local excepted), and the user routes are exactly the ones listed.
-  - B(Management marker.) Every namespace and ipvlan slave this module manages is marked. The slave's interface
-    alias (C(ip link set DEV alias ...), IFLA_IFALIAS), and the alias of C(lo) inside a managed namespace, are set to
-    V(managed-by=linuxnet.ipvlan). With O(purge=true), marked namespaces and marked ipvlan slaves that are no longer
-    declared are removed. Nothing without the marker is ever removed by purge.
+  - B(Management marker.) Every namespace and ipvlan slave this module manages is marked with its O(owner). The
+    slave's interface alias (C(ip link set DEV alias ...), IFLA_IFALIAS), and the alias of C(lo) inside a managed
+    namespace, are set to C(managed-by=linuxnet.ipvlan owner=OWNER). With O(purge=true), namespaces and ipvlan slaves
+    marked with this O(owner) that are no longer declared are removed. Nothing without the marker, and nothing marked
+    with another owner, is ever removed by purge; a namespace of this owner that holds a slave of another owner stays
+    (only this owner's slaves in it go). A marker without owner (written by version 0.1.0) counts as
+    O(owner=default)'s, and is rewritten with the owner the next time its object is declared.
 extends_documentation_fragment:
   - linuxnet.ipvlan._attributes
   - linuxnet.ipvlan._pyroute2
@@ -151,9 +154,20 @@ options:
             type: bool
             default: false
   purge:
-    description: Remove marked namespaces and marked ipvlan slaves that are not declared.
+    description: Remove the namespaces and ipvlan slaves marked with O(owner) that are not declared.
     type: bool
     default: false
+  owner:
+    description:
+      - The scope this declaration manages, recorded in the marker of every namespace and slave it declares.
+        O(purge=true) removes only what carries this owner, so plays (or users) that manage separate parts of
+        one host give each part its own owner and never remove each other's objects.
+      - Letters, digits, C(.), C(_) and C(-), at most 222 characters (the marker must fit in an interface alias,
+        255 bytes).
+      - Declaring an object marked with another owner takes it over (its marker is rewritten).
+    type: str
+    default: default
+    version_added: 0.2.0
   allow_port_change:
     description: Allow changing the mode or flags of a master that has slaves not declared with that mode.
     type: bool
@@ -180,12 +194,19 @@ EXAMPLES = r"""
         routes:
           - {dst: default, gateway: 198.51.100.1}
 
-- name: Only ns0 now; remove the other namespaces this collection made
+- name: Only ns0 now; remove the other namespaces this declaration made (owner default)
   linuxnet.ipvlan.topology:
     namespaces:
       - name: ns0
         ipvlans:
           - {name: ipvl0, master: eth0, mode: l2, addresses: [198.51.100.11/24]}
+    purge: true
+
+- name: Another play's scope on the same host; its purge never touches the namespaces above
+  linuxnet.ipvlan.topology:
+    owner: tenant-b
+    namespaces:
+      - name: tb0
     purge: true
 """
 
@@ -204,6 +225,12 @@ namespaces:
                 ipvlan: {mode: l2, flags: bridge, master: eth0}}
       routes:
         - {dst: default, gateway: 198.51.100.1, dev: ipvl0}
+marker:
+  description: The interface alias that marks this owner's objects.
+  returned: success
+  type: str
+  sample: managed-by=linuxnet.ipvlan owner=default
+  version_added: 0.2.0
 actions:
   description: The plan, one line per change.
   returned: success
@@ -234,18 +261,20 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import (
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
-    MANAGED_ALIAS,
+    DEFAULT_OWNER,
     ROOT,
     AddressesSpec,
     IpvlanSpec,
     LinkSpec,
     NamespaceSpec,
     RouteSpec,
+    marker,
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import (
     build_route,
     check_ipvlan,
     check_netns_name,
+    check_owner,
     check_unique_routes,
     parse_cidr,
 )
@@ -255,20 +284,21 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run
 LOOPBACK = ipaddress.ip_interface('127.0.0.1/8')
 
 
-def namespace_spec(entry, prefix, allow_port_change):
-    name = check_netns_name(entry['name'], prefix + 'name')
+def namespace_spec(entry, prefix, allow_port_change, owner_marker=marker(DEFAULT_OWNER)):
+    """The spec of one declared namespace; OWNER_MARKER marks it and its slaves."""
     if entry['state'] == 'absent':
-        return NamespaceSpec(name, ensure='absent')
+        return NamespaceSpec(check_netns_name(entry['name'], prefix + 'name'), ensure='absent')
+    name = check_netns_name(entry['name'], prefix + 'name', create=True)
     ipvlans, addresses = [], []
     for index, item in enumerate(entry['ipvlans']):
         item_prefix = '%sipvlans[%d].' % (prefix, index)
         fields = check_ipvlan(dict(item, netns=name), prefix=item_prefix)[1]
-        ipvlans.append(IpvlanSpec(mark_managed=True, allow_port_change=allow_port_change, **fields))
+        ipvlans.append(IpvlanSpec(marker=owner_marker, allow_port_change=allow_port_change, **fields))
         ips = tuple(parse_cidr(value, item_prefix + 'addresses') for value in item['addresses'])
         addresses.append(AddressesSpec(fields['name'], ips, purge=True, nodad=item['nodad']))
     _no_duplicates([i.name for i in ipvlans], prefix + 'ipvlans')
     # lo carries the namespace's marker, so purge can tell our namespaces from others.
-    links = [LinkSpec('lo', up=True if entry['lo'] else None, alias=MANAGED_ALIAS)]
+    links = [LinkSpec('lo', up=True if entry['lo'] else None, alias=owner_marker)]
     if entry['lo']:
         addresses.append(AddressesSpec('lo', (LOOPBACK,)))
     routes = [build_route(route, prefix='%sroutes[%d].' % (prefix, index))
@@ -287,25 +317,33 @@ def _no_duplicates(names, param):
         seen.add(name)
 
 
-def purge_specs(world, specs):
-    """Specs removing what carries our marker but is no longer declared."""
+def purge_specs(world, specs, owner=DEFAULT_OWNER):
+    """Specs removing what carries OWNER's marker but is no longer declared.
+
+    A namespace goes as a whole only when nothing in it carries another owner's marker;
+    otherwise only OWNER's slaves in it go.
+    """
     declared = {spec.name: spec for spec in specs}
     extra = []
     for namespace in world.all():
         spec = declared.get(namespace.name)
         if spec is not None and spec.ensure == 'absent':
             continue
-        lo = namespace.links.get('lo')
-        if spec is None and namespace.name is not ROOT:
-            if lo is not None and lo.managed:
-                extra.append(NamespaceSpec(namespace.name, ensure='absent'))
+        if spec is None and namespace.name is not ROOT and _owned_wholly(namespace, owner):
+            extra.append(NamespaceSpec(namespace.name, ensure='absent'))
             continue
         wanted = {i.name for i in spec.ipvlans} if spec else set()
         stale = tuple(IpvlanSpec(link.name, present=False) for link in namespace.links.values()
-                      if link.kind == 'ipvlan' and link.managed and link.name not in wanted)
+                      if link.kind == 'ipvlan' and link.owner == owner and link.name not in wanted)
         if stale:
             extra.append(NamespaceSpec(namespace.name, ipvlans=stale))
     return extra
+
+
+def _owned_wholly(namespace, owner):
+    lo = namespace.links.get('lo')
+    return (lo is not None and lo.owner == owner
+            and all(link.owner in (None, owner) for link in namespace.links.values()))
 
 
 def main():
@@ -324,21 +362,24 @@ def main():
                             mutually_exclusive=ROUTE_EXCLUSIVE),
             )),
             purge=dict(type='bool', default=False),
+            owner=dict(type='str', default=DEFAULT_OWNER),
             allow_port_change=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
 
     def build_specs(params, world):
-        specs = [namespace_spec(entry, 'namespaces[%d].' % index, params['allow_port_change'])
+        owner = check_owner(params['owner'], 'owner')
+        specs = [namespace_spec(entry, 'namespaces[%d].' % index, params['allow_port_change'], marker(owner))
                  for index, entry in enumerate(params['namespaces'])]
         _no_duplicates([spec.name for spec in specs], 'namespaces')
         if params['purge']:
-            specs += purge_specs(world, specs)
+            specs += purge_specs(world, specs, owner)
         return specs
 
     def returns(world, params):
-        return {'namespaces': {entry['name']: dict(exists=world.get(entry['name']).exists,
+        return {'marker': marker(params['owner']),
+                'namespaces': {entry['name']: dict(exists=world.get(entry['name']).exists,
                                                    **namespace_view(world, world.get(entry['name']),
                                                                     kernel_routes=False))
                                for entry in params['namespaces']}}

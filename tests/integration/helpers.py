@@ -336,6 +336,7 @@ def run_tasks(
     env: Mapping[str, str] | None = None,
     verbosity: int = 0,
     timeout: float = 600,
+    wrapper: Sequence[str] = (),
 ) -> PlaybookRun:
     """Run tasks as one play against localhost (connection local, no fact gathering).
 
@@ -348,6 +349,9 @@ def run_tasks(
     ansible-playbook output). With ``expect_failure=True`` the LAST task run must have failed (the
     play stops there, no ignore_errors needed) and its result is ``run.last``; a run where nothing
     failed raises AssertionError.
+
+    ``wrapper`` is an argv prefix that runs ansible-playbook (and so the modules) in another
+    environment, e.g. ``["setpriv", "--bounding-set=-net_admin", "--"]`` without a capability.
     """
     _check_interpreter(interpreter)
     if not ANSIBLE_PLAYBOOK.exists():
@@ -400,7 +404,7 @@ def run_tasks(
         )
         run_env.update(env or {})
 
-        argv = [str(ANSIBLE_PLAYBOOK), "-i", str(work / "inventory.yml"), str(work / "playbook.yml")]
+        argv = [*wrapper, str(ANSIBLE_PLAYBOOK), "-i", str(work / "inventory.yml"), str(work / "playbook.yml")]
         if check:
             argv.append("--check")
         if diff:
@@ -426,3 +430,28 @@ def run_tasks(
         reason = f"task {failed[-1].task!r} failed: {failed[-1].msg}" if failed else "ansible-playbook failed"
         raise AssertionError(reason + "\n" + outcome.output())
     return outcome
+
+
+# --------------------------------------------------------------------------- /run/netns entries
+
+RUN_NETNS = Path("/run/netns")
+
+
+def mounts_at(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Mounts stacked on PATH, first to last, as util-linux's findmnt reports them (target, fstype, fsroot, source)."""
+    proc = run(["findmnt", "-J", "-o", "TARGET,FSTYPE,FSROOT,SOURCE", "--mountpoint", str(path)], check=False)
+    return json.loads(proc.stdout)["filesystems"] if proc.returncode == 0 and proc.stdout.strip() else []
+
+
+def clear_entry(name: str) -> None:
+    """Remove whatever is at /run/netns/NAME (every stacked mount, then the entry), never following a link."""
+    path = RUN_NETNS / name
+    if not path.is_symlink():
+        for _mount in range(64):
+            if not mounts_at(path):
+                break
+            run(["umount", "--lazy", str(path)])
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        path.rmdir()

@@ -7,22 +7,24 @@ The host kernel has no ipvlan, so the topologies here declare none: namespaces (
 marked through the alias of lo), lo up with 127.0.0.1/8, and routes through a veth pair that the
 test adds between two declared namespaces. Slaves are covered by the Molecule scenarios.
 
-Note: purge removes EVERY marked namespace of the host that is not declared, so a purge test
-run here also removes marked namespaces of anything else running topology on this host.
+Purge removes only what carries its owner's marker: every test here uses an owner of its own test
+session, so it never touches what other plays, test sessions or users manage on this host.
 """
 
 from __future__ import annotations
 
 import json
 
+import helpers
 from helpers import assert_failed_cleanly, cidrs, ip, is_up, link, netns_exists, netns_names, routes
 
 MODULE = "linuxnet.ipvlan.topology"
-MARKER = "managed-by=linuxnet.ipvlan"
+OWNER = helpers.SESSION_PREFIX + "-t"   # this test session's scope: purge never leaves it
+MARKER = "managed-by=linuxnet.ipvlan owner=" + OWNER
 
 
 def topology_task(label: str, namespaces: list, **extra) -> dict:
-    args = {"namespaces": namespaces}
+    args = {"namespaces": namespaces, "owner": extra.pop("owner", OWNER)}
     for key in ("purge", "allow_port_change"):
         if key in extra:
             args[key] = extra.pop(key)
@@ -58,9 +60,9 @@ def assert_check_predicts_real(run, label: str) -> None:
     assert again.diff["before"] == real.diff["after"]
 
 
-def assert_marked(ns: str) -> None:
+def assert_marked(ns: str, marker: str = MARKER) -> None:
     lo = link(ns, "lo")
-    assert lo is not None and lo.get("ifalias") == MARKER, lo
+    assert lo is not None and lo.get("ifalias") == marker, lo
     assert is_up(lo)
     assert "127.0.0.1/8" in cidrs(ns, "lo", family=4, scope=None)
 
@@ -89,6 +91,7 @@ def test_namespaces_routes_and_purge(run_tasks, netns, veth):
             "state": "up", "mtu": 65536, "alias": MARKER, "addresses": ["127.0.0.1/8", "::1/128"]}
         assert real["namespaces"][ns]["exists"] is True
         assert real["namespaces"][ns]["links"]["lo"]["managed"] is True
+        assert real["namespaces"][ns]["links"]["lo"]["owner"] == OWNER
         assert_marked(ns)
 
     # 2. Routes through a veth between a and b; a stray static route in a is removed.
@@ -173,4 +176,49 @@ def test_bad_input_fails_and_creates_nothing(run_tasks, netns):
     assert [r.task for r in run] == list(cases)
     for label, (_spec, param) in cases.items():
         assert_failed_cleanly(run.task(label), param)
+    assert not netns_exists(ns)
+
+
+def test_two_owners_never_remove_each_others_objects(run_tasks, netns):
+    """Two scopes purge on one host, beside an unmarked namespace (another tool's) and one marked by
+    0.1.0 (no owner: the default owner's, which no test may purge: it is every default user's)."""
+    owner_a, owner_b = OWNER + "-a", OWNER + "-b"
+    a1, a2, b1, b2 = netns.name(), netns.name(), netns.name(), netns.name()
+    unmarked, old = netns(), netns()
+    ip("link", "set", "dev", "lo", "alias", "managed-by=linuxnet.ipvlan", netns=old)
+    run = run_tasks(
+        [
+            topology_task("A makes a1 a2", [{"name": a1}, {"name": a2}], owner=owner_a, purge=True),
+            topology_task("B makes b1 b2", [{"name": b1}, {"name": b2}], owner=owner_b, purge=True),
+            topology_task("A again", [{"name": a1}, {"name": a2}], owner=owner_a, purge=True),
+            topology_task("Check A keeps a1", [{"name": a1}], owner=owner_a, purge=True, check_mode=True),
+            topology_task("A keeps a1", [{"name": a1}], owner=owner_a, purge=True),
+            topology_task("B keeps nothing", [], owner=owner_b, purge=True),
+            topology_task("B again", [], owner=owner_b, purge=True),
+            topology_task("A again at the end", [{"name": a1}], owner=owner_a, purge=True),
+        ]
+    )
+    assert run.task("A makes a1 a2")["marker"] == "managed-by=linuxnet.ipvlan owner=" + owner_a
+    made_by_b = {a for a in run.task("B makes b1 b2")["actions"] if a.startswith("create namespace")}
+    assert made_by_b == {f"create namespace {b1}", f"create namespace {b2}"}, "B's run touched A's namespaces"
+    assert not run.task("A again").changed, "A's purge saw B's namespaces"
+    assert run.task("Check A keeps a1")["actions"] == run.task("A keeps a1")["actions"] == [f"delete namespace {a2}"]
+    assert sorted(run.task("B keeps nothing")["actions"]) == sorted([f"delete namespace {b1}", f"delete namespace {b2}"])
+    assert not run.task("B again").changed and not run.task("A again at the end").changed
+    names = netns_names()
+    assert a1 in names and not {a2, b1, b2} & names
+    assert {unmarked, old} <= names, "a purge removed what it does not own"
+    assert_marked(a1, "managed-by=linuxnet.ipvlan owner=" + owner_a)
+    assert link(unmarked, "lo").get("ifalias") is None
+    assert link(old, "lo").get("ifalias") == "managed-by=linuxnet.ipvlan"
+
+
+def test_bad_owner_fails_and_creates_nothing(run_tasks, netns):
+    ns = netns.name()
+    cases = {"empty": "", "space": "a b", "equals": "a=b", "unicode": "t\u00e9", "too long": "x" * 223}
+    run = run_tasks([topology_task(label, [{"name": ns}], owner=owner, ignore_errors=True)
+                     for label, owner in cases.items()])
+    for label in cases:
+        assert_failed_cleanly(run.task(label), "owner: ")
+    assert "222" in run.task("too long").msg
     assert not netns_exists(ns)

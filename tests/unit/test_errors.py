@@ -66,7 +66,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize('code, action, words', [
     (errno.ENETUNREACH, ROUTE, ['add route default via 203.0.113.1 in namespace ns0 failed', 'not reachable',
                                 'onlink: true', '[errno 101]']),
-    (errno.EPERM, CreateNetns('ns0'), ['create namespace ns0 failed: permission denied', 'root', 'CAP_NET_ADMIN',
+    (errno.EPERM, CreateNetns('ns0'), ['create namespace ns0 failed: permission denied', 'root', 'CAP_SYS_ADMIN',
                                        '[errno 1]']),
     (errno.EPERM, CREATE, ['create ipvlan ipvl0', 'root', 'CAP_NET_ADMIN']),
     (errno.EADDRINUSE, ADDRESS, ['add address 198.51.100.11/24 to ipvl0 in namespace ns0 failed',

@@ -123,7 +123,7 @@ def test_create_with_master_in_a_namespace() -> None:
 
 
 def test_create_up_and_marked() -> None:
-    the_plan = ipvlan_plan(host(), IpvlanSpec('ipvl0', master='eth0', up=True, mark_managed=True))
+    the_plan = ipvlan_plan(host(), IpvlanSpec('ipvl0', master='eth0', up=True, marker=MANAGED_ALIAS))
     assert the_plan.actions[1:] == [SetLink('ns0', name='ipvl0', up=True, alias=MANAGED_ALIAS)]
     link = the_plan.after.get('ns0').links['ipvl0']
     assert link.up and link.managed
@@ -181,7 +181,7 @@ def test_identical_slave_needs_nothing() -> None:
 @pytest.mark.parametrize('spec, action', [
     (IpvlanSpec('ipvl0', master='eth0', up=False), SetLink('ns0', name='ipvl0', up=False)),
     (IpvlanSpec('ipvl0', master='eth0', mtu=1400), SetLink('ns0', name='ipvl0', mtu=1400)),
-    (IpvlanSpec('ipvl0', master='eth0', mark_managed=True), SetLink('ns0', name='ipvl0', alias=MANAGED_ALIAS)),
+    (IpvlanSpec('ipvl0', master='eth0', marker=MANAGED_ALIAS), SetLink('ns0', name='ipvl0', alias=MANAGED_ALIAS)),
 ], ids=['down', 'mtu', 'mark'])
 def test_existing_slave_admin_state_mtu_marker(spec: IpvlanSpec, action: SetLink) -> None:
     assert ipvlan_plan(host(ns0=[slave('ipvl0')]), spec).actions == [action]

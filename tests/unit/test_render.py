@@ -86,7 +86,7 @@ def test_namespace_view_of_an_ipvlan_slave() -> None:
     assert namespace_view(world, world.get('ns0')) == {
         'links': {'ipvl0': {
             'ifindex': 5, 'kind': 'ipvlan', 'state': 'up', 'mtu': 1500, 'mac': ETH0.mac, 'alias': MANAGED_ALIAS,
-            'managed': True, 'addresses': ['198.51.100.11/24', '2001:db8::11/64'],
+            'managed': True, 'owner': 'default', 'addresses': ['198.51.100.11/24', '2001:db8::11/64'],
             'ipvlan': {'mode': 'l2', 'flags': 'private', 'master': 'eth0', 'master_ifindex': 2, 'master_netns': None},
         }},
         'routes': [

@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import typing as t
+from dataclasses import replace
 
 import pytest
 
@@ -23,6 +25,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._actions import (
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
+    DEFAULT_OWNER,
     MANAGED_ALIAS,
     ROOT,
     Address,
@@ -31,10 +34,15 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     Namespace,
     NamespaceSpec,
     World,
+    marker,
+    marker_owner,
 )
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import IFALIASZ
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import OWNER_MAX, check_owner
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._planner import plan
 from ansible_collections.linuxnet.ipvlan.plugins.modules.topology import namespace_spec, purge_specs
 
+OURS = marker(DEFAULT_OWNER)   # what topology writes by default: managed-by=linuxnet.ipvlan owner=default
 ETH0 = Link('eth0', ifindex=2, up=True, mtu=1500, mac='52:54:00:00:01:01')
 
 
@@ -118,6 +126,80 @@ def test_purge_nothing_to_do() -> None:
     assert purge_specs(current, declared) == []
 
 
+# --- owners: purge removes only what carries its own owner -------------------------------
+
+def owned(link: Link, owner: t.Optional[str]) -> Link:
+    return replace(link, alias=marker(owner) if owner else None)
+
+
+# Two scopes on one host (a, b), objects from before owners (bare marker: the default owner's),
+# and another tool's namespace and slave without any marker.
+OWNERS_WORLD = world(
+    namespace(ROOT, lo(False), ETH0, owned(slave('ra', True), 'a'), owned(slave('rb', True, ifindex=11), 'b'),
+              slave('rold', managed=True, ifindex=12), slave('rhand', managed=False, ifindex=13)),
+    namespace('na', owned(lo(True), 'a'), owned(slave('sa', True, ifindex=20), 'a'),
+              owned(slave('sb', True, ifindex=21), 'b')),
+    namespace('nb', owned(lo(True), 'b')),
+    namespace('nold', lo(True)),
+    namespace('nhand', lo(False)),
+)
+
+
+@pytest.mark.parametrize('owner, removed', [
+    # na is a's, but b's slave sb lives in it: only a's slave goes, the namespace stays.
+    ('a', ['delete link ra in the root namespace', 'delete link sa in namespace na']),
+    ('b', ['delete link rb in the root namespace', 'delete link sb in namespace na', 'delete namespace nb']),
+    (DEFAULT_OWNER, ['delete link rold in the root namespace', 'delete namespace nold']),
+    ('c', []),
+])
+def test_purge_removes_only_its_owners_objects(owner: str, removed: list[str]) -> None:
+    # Nothing declared: everything this owner marked goes, nothing else does.
+    the_plan = plan(purge_specs(OWNERS_WORLD, [], owner), OWNERS_WORLD)
+    assert sorted(the_plan.describe()) == sorted(removed)
+
+
+def test_declaring_takes_an_object_over_and_rewrites_its_marker() -> None:
+    spec = namespace_spec(entry('nb', lo=True), 'namespaces[0].', False, marker('a'))
+    the_plan = plan([spec] + purge_specs(OWNERS_WORLD, [spec], 'a'), OWNERS_WORLD)
+    assert SetLink('nb', name='lo', alias=marker('a')) in the_plan.actions
+    assert 'delete namespace nb' not in the_plan.describe()
+
+
+@pytest.mark.parametrize('alias, owner', [
+    (MANAGED_ALIAS, DEFAULT_OWNER),          # 0.1.0's marker
+    (marker('default'), 'default'),
+    (marker('tenant-b.1'), 'tenant-b.1'),
+    (None, None),
+    ('', None),
+    ('managed-by=linuxnet.ipvlanx', None),
+    (MANAGED_ALIAS + ' owner=', None),
+    (MANAGED_ALIAS + ' owner=a b', None),
+    ('uplink to the core', None),
+])
+def test_marker_owner(alias: t.Optional[str], owner: t.Optional[str]) -> None:
+    assert marker_owner(alias) == owner
+    assert Link('x', alias=alias).managed is (owner is not None)
+
+
+@pytest.mark.parametrize('value', ['a', 'default', 'tenant-b', 'Team_1.prod', 'x' * OWNER_MAX])
+def test_check_owner_accepts(value: str) -> None:
+    assert check_owner(value, 'owner') == value
+    assert len(marker(value).encode()) <= IFALIASZ - 1
+
+
+@pytest.mark.parametrize('value, message', [
+    ('', 'must not be empty'),
+    ('a b', "only letters, digits"),
+    ('a=b', "only letters, digits"),
+    ('t\u00e9', "only letters, digits"),
+    ('x' * (OWNER_MAX + 1), '%d characters long; the interface alias that carries it allows %d'
+     % (OWNER_MAX + 1, OWNER_MAX)),
+])
+def test_check_owner_rejects(value: str, message: str) -> None:
+    with pytest.raises(TaskError, match='^namespaces_owner: .*' + re.escape(message)):
+        check_owner(value, 'namespaces_owner')
+
+
 # --- namespace_spec: the module's parameters to specs ------------------------------------
 
 HOWTO_NS0 = entry('ns0', ipvlans=[dict(name='ipvl0', master='eth0', mode='l2', addresses=['198.51.100.11/24'])],
@@ -130,8 +212,8 @@ def test_howto_namespace_on_a_fresh_host() -> None:
     ip = ipaddress.ip_interface
     assert [type(a) for a in the_plan.actions] == [CreateNetns, CreateIpvlan, SetLink, SetLink, AddAddress, AddRoute]
     assert the_plan.actions[2:5] == [
-        SetLink('ns0', name='lo', up=True, alias=MANAGED_ALIAS),
-        SetLink('ns0', name='ipvl0', up=True, alias=MANAGED_ALIAS),
+        SetLink('ns0', name='lo', up=True, alias=OURS),
+        SetLink('ns0', name='ipvl0', up=True, alias=OURS),
         AddAddress('ns0', dev='ipvl0', ip=ip('198.51.100.11/24')),
     ]
     assert the_plan.describe()[-1] == 'add route default via 198.51.100.1 dev ipvl0 in namespace ns0'
@@ -148,11 +230,11 @@ def test_namespace_spec_purges_addresses_and_routes() -> None:
     spec = namespace_spec(HOWTO_NS0, 'namespaces[0].', True)
     assert spec.purge_routes
     assert [(a.dev, a.purge) for a in spec.addresses] == [('ipvl0', True), ('lo', False)]
-    assert spec.ipvlans[0].allow_port_change and spec.ipvlans[0].mark_managed
+    assert spec.ipvlans[0].allow_port_change and spec.ipvlans[0].marker == OURS
 
 
 @pytest.mark.parametrize('item, message', [
-    (entry('ns 0'), r'^namespaces\[3\]\.name: '),
+    (entry('ns\t0'), r'^namespaces\[3\]\.name: .*control'),
     (entry('ns0', ipvlans=[dict(name='ipvl0', master='ipvl0', master_netns='ns0')]),
      r'^namespaces\[3\]\.ipvlans\[0\]\.master: '),
     (entry('ns0', ipvlans=[dict(name='ipvl0', master='eth0', addresses=['10.0.0.1'])]),
