@@ -272,7 +272,10 @@ class Indexes:
     (Route(DEFAULT4, GW, dev='eth0', onlink=True, table=1000, tos=0x10),
      dict(dst='0.0.0.0', dst_len=0, family=2, table=1000, priority=0, tos=0x10, proto=4, scope=0, type=1,
           gateway='198.51.100.1', oif=2, flags=4)),
-], ids=['kernel-scope-link', 'blackhole', 'v6-prohibit-on-lo', 'multipath', 'onlink-table-tos'])
+    (Route(net('203.0.113.0/24'), addr('fe80::1'), dev='eth0'),
+     dict(dst='203.0.113.0', dst_len=24, family=2, table=254, priority=0, tos=0, proto=4, scope=0, type=1,
+          via={'family': 10, 'addr': 'fe80::1'}, oif=2)),
+], ids=['kernel-scope-link', 'blackhole', 'v6-prohibit-on-lo', 'multipath', 'onlink-table-tos', 'v4-via-inet6'])
 def test_the_whole_identity_is_sent(route: Route, expected: dict[str, t.Any]) -> None:
     assert _route_kwargs(Indexes(), 'ns0', route) == expected
 
