@@ -317,18 +317,20 @@ def _route_kwargs(session, netns, route):
                   family=socket.AF_INET6 if route.family == 6 else socket.AF_INET, table=route.table,
                   priority=route.metric, tos=route.tos, proto=route.proto, scope=route.scope,
                   type=RTN_TYPES.get(route.type) or int(route.type))
-    kwargs.update(_hop_kwargs(session, netns, route.gateway, route.dev, route.onlink))
+    kwargs.update(_hop_kwargs(session, netns, route, route.gateway, route.dev, route.onlink))
     if route.prefsrc is not None:
         kwargs['prefsrc'] = str(route.prefsrc)
     if route.nexthops:
-        kwargs['multipath'] = [dict(_hop_kwargs(session, netns, hop.gateway, hop.dev, hop.onlink),
+        kwargs['multipath'] = [dict(_hop_kwargs(session, netns, route, hop.gateway, hop.dev, hop.onlink),
                                     hops=hop.weight - 1) for hop in route.nexthops]
     return kwargs
 
 
-def _hop_kwargs(session, netns, gateway, dev, onlink):
+def _hop_kwargs(session, netns, route, gateway, dev, onlink):
     kwargs = {}
-    if gateway is not None:
+    if gateway is not None and gateway.version != route.family:
+        kwargs['via'] = {'family': socket.AF_INET6, 'addr': str(gateway)}   # read from RTA_VIA (RFC 5549)
+    elif gateway is not None:
         kwargs['gateway'] = str(gateway)
     if dev:
         kwargs['oif'] = session.ifindex(netns, dev)

@@ -101,7 +101,7 @@ def route_from_msg(msg, names):
     prefsrc = msg.get_attr('RTA_PREFSRC')
     return Route(
         dst=ipaddress.ip_network('%s/%d' % (dst, msg['dst_len'])),
-        gateway=_ip_or_none(msg.get_attr('RTA_GATEWAY')),
+        gateway=_gateway(msg),
         dev=_dev(names, msg.get_attr('RTA_OIF')),
         metric=msg.get_attr('RTA_PRIORITY') or 0,
         table=table,
@@ -116,8 +116,14 @@ def route_from_msg(msg, names):
 
 
 def _nexthop(hop, names):
-    return NextHop(gateway=_ip_or_none(hop.get_attr('RTA_GATEWAY')), dev=_dev(names, hop['oif']),
+    return NextHop(gateway=_gateway(hop), dev=_dev(names, hop['oif']),
                    weight=hop['hops'] + 1, onlink=bool(hop['flags'] & RTNH_F_ONLINK))
+
+
+def _gateway(msg):
+    """RTA_GATEWAY, or RTA_VIA: an IPv4 route through an IPv6 gateway (RFC 5549, ip route ... via inet6)."""
+    via = msg.get_attr('RTA_VIA')
+    return _ip_or_none(msg.get_attr('RTA_GATEWAY') or (via or {}).get('addr'))
 
 
 def _ip_or_none(value):

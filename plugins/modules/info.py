@@ -10,7 +10,8 @@ short_description: Read links, addresses and routes of network namespaces, witho
 version_added: 0.1.0
 description:
   - Reads every named network namespace (or the ones listed) and, optionally, the root one, and returns their links
-    (with kind, and ipvlan mode, flags and master), addresses and user routes under RV(linuxnet_ipvlan).
+    (with kind, and ipvlan mode, flags and master), addresses and routes (every table but the local one, those the
+    kernel made marked) under RV(linuxnet_ipvlan).
   - The same reading as M(linuxnet.ipvlan.facts), which returns the same data as C(ansible_facts.linuxnet_ipvlan).
     Use this module with C(register) when the data should not become host facts.
 extends_documentation_fragment:
@@ -42,7 +43,8 @@ linuxnet_ipvlan:
   description:
     - What was read, in the shape of the facts module's C(ansible_facts.linuxnet_ipvlan); M(linuxnet.ipvlan.facts)
       documents every field and shows a sample.
-    - V(namespaces) maps each namespace read to V(exists), V(links) (by name) and V(routes) (the user routes).
+    - V(namespaces) maps each namespace read to V(exists), V(links) (by name) and V(routes) (every table but the
+      local one; V(kernel) marks the routes the kernel made).
     - V(root) is the root namespace in the same shape, when O(include_root=true).
   returned: always
   type: dict

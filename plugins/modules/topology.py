@@ -14,7 +14,8 @@ description:
   - It uses the same planner and applier as the single-object modules; check mode and diff behave the same,
     and the diff is grouped by namespace.
   - In a declared namespace, C(lo) is brought up (with 127.0.0.1, as in the HOWTO), each ipvlan slave's addresses
-    are exactly the ones listed (IPv6 link-local excepted), and the user routes are exactly the ones listed.
+    are exactly the ones listed (IPv6 link-local excepted), and the routes are exactly the ones listed (those the
+    kernel made, such as an address's prefix route, excepted).
   - B(Management marker.) Every namespace and ipvlan slave this module manages is marked with its O(owner). The
     slave's interface alias (C(ip link set DEV alias ...), IFLA_IFALIAS), and the alias of C(lo) inside a managed
     namespace, are set to C(managed-by=linuxnet.ipvlan owner=OWNER). With O(purge=true), namespaces and ipvlan slaves

@@ -16,6 +16,7 @@ import time
 import pytest
 
 from helpers import cidrs, ip, link, links, netns_exists
+from helpers import routes as ip_routes  # the kernel oracle, beside the facts' own routes
 
 FACTS = "linuxnet.ipvlan.facts"
 INFO = "linuxnet.ipvlan.info"
@@ -53,6 +54,7 @@ def test_read_matches_the_kernel(run_tasks, netns, veth, module):
     ip("-6", "route", "add", "default", "via", "2001:db8::fe", "proto", "static", netns=ns_a)
     missing = netns.name()  # listed but never created: the module must not create it
     wait_for_link_local(ns_a, dev_a)  # so that both reads below see the same addresses
+    wait_for_link_local(ns_b, dev_b)
 
     run = run_tasks(
         [
@@ -98,19 +100,27 @@ def test_read_matches_the_kernel(run_tasks, netns, veth, module):
         a for a in namespaces[ns_b]["links"][dev_b]["addresses"] if a.startswith("fe80:")
     ]
 
-    # Routes: the user routes only (the kernel's connected and local ones are left out).
-    routes = {(r["family"], r["dst"], r["table"]): r for r in namespaces[ns_a]["routes"]}
+    # Routes: every table but the local one; those the kernel made are marked.
+    routes = {(r["family"], r["dst"], r["table"]): r for r in namespaces[ns_a]["routes"] if not r["kernel"]}
     assert set(routes) == {("ipv4", "198.51.100.0/24", "main"), ("ipv4", "203.0.113.0/24", 100),
                            ("ipv6", "default", "main")}
     assert routes[("ipv4", "198.51.100.0/24", "main")] == {
-        "dst": "198.51.100.0/24", "family": "ipv4", "gateway": "192.0.2.254", "dev": dev_a, "metric": 20,
-        "table": "main", "scope": "universe", "onlink": False, "proto": 4,
+        "dst": "198.51.100.0/24", "family": "ipv4", "type": "unicast", "gateway": "192.0.2.254", "dev": dev_a,
+        "nexthops": [], "metric": 20, "table": "main", "scope": "universe", "onlink": False, "proto": 4,
+        "kernel": False, "prefsrc": None, "tos": 0,
     }
     assert routes[("ipv4", "203.0.113.0/24", 100)]["scope"] == "link"
     assert routes[("ipv4", "203.0.113.0/24", 100)]["gateway"] is None
     assert routes[("ipv6", "default", "main")]["gateway"] == "2001:db8::fe"
     assert routes[("ipv6", "default", "main")]["metric"] == 1024
-    assert namespaces[ns_b]["routes"] == []
+    for ns, expected in ((ns_a, {("192.0.2.0/24", dev_a), ("2001:db8::/64", dev_a), ("fe80::/64", dev_a)}),
+                         (ns_b, {("fe80::/64", dev_b)})):
+        kernel = {(r["dst"], r["dev"]) for r in namespaces[ns]["routes"] if r["kernel"]}
+        assert kernel == expected == {(e["dst"], e["dev"]) for family in (4, 6)
+                                      for e in ip_routes(ns, family=family) if e["protocol"] == "kernel"}
+    (connected,) = [r for r in namespaces[ns_a]["routes"] if r["dst"] == "192.0.2.0/24"]
+    assert (connected["proto"], connected["scope"], connected["prefsrc"]) == (2, "link", "192.0.2.1")
+    assert [r for r in namespaces[ns_b]["routes"] if not r["kernel"]] == []
 
     # Without netns: every namespace, ours included, and the root one.
     everything = data_of(run.task("All, check mode"))

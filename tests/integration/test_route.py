@@ -485,6 +485,7 @@ def test_multipath(run_tasks, wire, netns, veth):
 def test_topology_keeps_exactly_the_declared_routes_and_the_kernels(run_tasks, wire):
     ns, dev = wire
     for argv in (["blackhole", "198.18.0.0/24"], ["198.18.1.0/24", "via", "192.0.2.254", "table", "100"],
+                 ["198.18.3.0/24", "via", "inet6", "fe80::fe", "dev", dev],
                  ["198.18.2.0/24", "nexthop", "via", "192.0.2.254", "nexthop", "via", "192.0.2.253"],
                  ["default", "via", "192.0.2.253"]):
         ip("route", "add", "proto", "static", *argv, netns=ns)
@@ -509,6 +510,7 @@ def test_topology_keeps_exactly_the_declared_routes_and_the_kernels(run_tasks, w
     deleted = sorted(a for a in real["actions"] if a.startswith("delete route"))
     assert deleted == sorted([
         f"delete route 198.18.1.0/24 via 192.0.2.254 dev {dev} table 100 in namespace {ns}",
+        f"delete route 198.18.3.0/24 via fe80::fe dev {dev} in namespace {ns}",
         f"delete route 198.18.2.0/24 nexthop via 192.0.2.254 dev {dev} nexthop via 192.0.2.253 dev {dev} "
         f"in namespace {ns}",
         f"delete route unreachable 2001:db8:5::/48 dev lo metric 1024 in namespace {ns}"])
@@ -540,13 +542,18 @@ def oracle_routes(netns: str) -> list[tuple]:
                 dst = "0.0.0.0/0" if family == 4 else "::/0"
             elif "/" not in dst:
                 dst += "/32" if family == 4 else "/128"
-            hops = tuple(sorted((hop.get("gateway"), hop.get("dev"), hop["weight"], "onlink" in hop.get("flags", []))
+            hops = tuple(sorted((gateway_of(hop), hop.get("dev"), hop["weight"], "onlink" in hop.get("flags", []))
                                 for hop in entry.get("nexthops", [])))
             scope = {"global": "universe"}.get(entry.get("scope"), entry.get("scope")) if family == 4 else None
-            found.append((entry.get("type", "unicast"), dst, entry.get("gateway"), entry.get("dev"),
+            found.append((entry.get("type", "unicast"), dst, gateway_of(entry), entry.get("dev"),
                           TABLE_IDS.get(table) or int(table), entry.get("protocol"), entry.get("metric", 0), scope,
                           entry.get("prefsrc"), "onlink" in entry.get("flags", []), hops))
     return sorted(found, key=repr)
+
+
+def gateway_of(entry: dict):
+    """"gateway", or "via" for an IPv4 route through an IPv6 gateway (ip route ... via inet6)."""
+    return entry.get("gateway") or entry.get("via", {}).get("host")
 
 
 def model_routes(routes) -> list[tuple]:
@@ -622,6 +629,7 @@ def two_links(netns, veth):
         ["198.18.5.0/24", "nexthop", "via", "192.0.2.254", "dev", a0, "nexthop", "via", "192.0.2.253", "dev", a0],
         ["blackhole", "198.18.6.0/24"],
         ["198.18.7.0/24", "via", "192.0.2.254", "table", "100"],
+        ["198.18.9.0/24", "via", "inet6", "fe80::fe", "dev", a0],               # RFC 5549
     ):
         ip("route", "add", "proto", "static", *argv, netns=ns)
     for argv in (

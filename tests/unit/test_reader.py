@@ -109,7 +109,9 @@ IP = ipaddress.ip_address
                                                  NextHop(dev='eth1')))),
     (lambda: rtmsg(socket.AF_INET, '203.0.113.0', 24, [('RTA_OIF', 2), ('RTA_GATEWAY', '192.0.2.1')], flags=4),
      Route(NET('203.0.113.0/24'), IP('192.0.2.1'), dev='eth0', onlink=True)),
-], ids=['kernel-prefix-route', 'blackhole-table-1000', 'v6-prohibit-on-lo', 'multipath', 'onlink'])
+    (lambda: rtmsg(socket.AF_INET, '203.0.113.0', 24, [('RTA_OIF', 2), ('RTA_VIA', {'family': 10, 'addr': 'fe80::1'})]),
+     Route(NET('203.0.113.0/24'), IP('fe80::1'), dev='eth0')),
+], ids=['kernel-prefix-route', 'blackhole-table-1000', 'v6-prohibit-on-lo', 'multipath', 'onlink', 'v4-via-inet6'])
 def test_route_from_msg(msg: t.Callable[[], object], expected: Route) -> None:
     assert route_from_msg(msg(), NAMES) == expected
 

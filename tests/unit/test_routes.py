@@ -272,7 +272,10 @@ class Indexes:
     (Route(DEFAULT4, GW, dev='eth0', onlink=True, table=1000, tos=0x10),
      dict(dst='0.0.0.0', dst_len=0, family=2, table=1000, priority=0, tos=0x10, proto=4, scope=0, type=1,
           gateway='198.51.100.1', oif=2, flags=4)),
-], ids=['kernel-scope-link', 'blackhole', 'v6-prohibit-on-lo', 'multipath', 'onlink-table-tos'])
+    (Route(net('203.0.113.0/24'), addr('fe80::1'), dev='eth0'),
+     dict(dst='203.0.113.0', dst_len=24, family=2, table=254, priority=0, tos=0, proto=4, scope=0, type=1,
+          via={'family': 10, 'addr': 'fe80::1'}, oif=2)),
+], ids=['kernel-scope-link', 'blackhole', 'v6-prohibit-on-lo', 'multipath', 'onlink-table-tos', 'v4-via-inet6'])
 def test_the_whole_identity_is_sent(route: Route, expected: dict[str, t.Any]) -> None:
     assert _route_kwargs(Indexes(), 'ns0', route) == expected
 
@@ -410,7 +413,17 @@ def test_esrch_is_done_only_when_a_fresh_read_agrees(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(_actions, 'read_routes', lambda ipr, names, family: [route] if still_there else [])
     action = DeleteRoute('ns0', route=route)
     if still_there:
-        with pytest.raises(TaskError, match=r'^the kernel did not delete route 198\.51\.100\.0/24 dev eth0 proto kernel'):
+        with pytest.raises(TaskError, match=r'^the kernel did not delete route 198\.51\.100\.0/24 dev eth0 '):
             action.apply(RefusingSession())
     else:
         action.apply(RefusingSession())
+
+
+def test_a_deleted_link_takes_its_addresses_and_the_routes_preferring_them() -> None:
+    elsewhere = Route(net('198.18.1.0/24'), dev='eth1', scope=LINK, prefsrc=addr('198.51.100.2'))
+    world = World(namespaces={'ns0': ns0(elsewhere)})
+    after = world.copy()
+    DeleteLink('ns0', name='eth0').predict(after)
+    assert after.get('ns0').addresses == [Address('eth1', ip('192.0.2.2/24'))]
+    assert [r.render() for r in after.get('ns0').routes] == [
+        '192.0.2.0/24 dev eth1 proto kernel scope link src 192.0.2.2']
