@@ -11,8 +11,7 @@ top-level key of the result (info).
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import new_module
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_netns_name
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import namespace_view
@@ -52,5 +51,5 @@ def _no_specs(params, world):
 
 def run_gather(wrap):
     """Run a reading module; wrap(data) gives its return values."""
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = new_module(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     run_module(module, _no_specs, lambda world, params: wrap(gathered(world, params)))

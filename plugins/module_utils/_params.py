@@ -102,6 +102,9 @@ def check_mtu(value, param, low=68, high=MTU_MAX):
 def parse_cidr(value, param):
     """An address with its prefix length, like ``ip addr add`` takes."""
     text = str(value).strip()
+    if '%' in text:
+        # Python's ipaddress takes fe80::1%eth0/64; an address belongs to its dev and has no zone id.
+        raise TaskError('%s: %r has a zone id; an address takes none (its link is dev)' % (param, value))
     if '/' not in text:
         raise TaskError('%s: %r is not in CIDR notation (address/prefix length, e.g. 198.51.100.10/24)'
                         % (param, value))
@@ -162,6 +165,10 @@ def parse_gateway(value, param):
     if '%' in text:
         text, zone = text.split('%', 1)
     gateway = parse_ip(text, param) if zone is None else _parse_zoned(text, zone, value, param)
+    if (gateway.is_multicast or gateway.is_unspecified or gateway.is_loopback
+            or gateway == ipaddress.ip_address('255.255.255.255')):
+        raise TaskError('%s: %s cannot be a next hop: a gateway is the unicast address of a router '
+                        '(not multicast, broadcast, loopback or unspecified)' % (param, gateway))
     return gateway, zone
 
 
@@ -225,6 +232,8 @@ def build_route(params, prefix='', present=True):
     gateway, dev = _next_hop(params.get('gateway'), params.get('dev'), p('gateway'), p('dev'))
     onlink = bool(params.get('onlink'))
     dst = parse_destination(params['dst'], p('dst'), _family(params, gateway, nexthops, p))
+    if params.get('family') and params['family'] != 'ipv%d' % dst.version:
+        raise TaskError('%s: %s, but dst %s is IPv%d' % (p('family'), params['family'], dst, dst.version))
     for hop_gateway, param in [(gateway, p('gateway'))] + [(h.gateway, p('nexthops')) for h in nexthops]:
         if hop_gateway is not None and hop_gateway.version != dst.version:
             raise TaskError('%s: gateway %s is IPv%d but dst %s is IPv%d'

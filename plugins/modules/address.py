@@ -95,9 +95,7 @@ second_pass:
 # First: turns away a Python older than the modules need, before code it cannot compile is imported.
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _floor  # noqa: F401  pylint: disable=unused-import
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, new_module
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import AddressesSpec, NamespaceSpec
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_ifname, check_netns_name, parse_cidr
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import addresses_of
@@ -116,7 +114,7 @@ def returns(world, params):
 
 
 def main():
-    module = AnsibleModule(
+    module = new_module(
         argument_spec=dict(
             dev=dict(type='str', required=True),
             addresses=dict(type='list', elements='str', default=[]),

@@ -217,9 +217,7 @@ second_pass:
 # First: turns away a Python older than the modules need, before code it cannot compile is imported.
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _floor  # noqa: F401  pylint: disable=unused-import
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, ipvlan_options
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, ipvlan_options, new_module
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, IpvlanSpec, NamespaceSpec
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_ipvlan
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import master_name
@@ -247,7 +245,7 @@ def returns(world, params):
 
 
 def main():
-    module = AnsibleModule(
+    module = new_module(
         argument_spec=dict(
             state=dict(type='str', choices=['present', 'absent'], default='present'),
             allow_port_change=dict(type='bool', default=False),

@@ -81,9 +81,7 @@ second_pass:
 # First: turns away a Python older than the modules need, before code it cannot compile is imported.
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _floor  # noqa: F401  pylint: disable=unused-import
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, admin_up
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, admin_up, new_module
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import LinkSpec, NamespaceSpec
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_ifname, check_mtu, check_netns_name
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import link_view
@@ -102,7 +100,7 @@ def returns(world, params):
 
 
 def main():
-    module = AnsibleModule(
+    module = new_module(
         argument_spec=dict(
             name=dict(type='str', required=True),
             state=dict(type='str', choices=['up', 'down']),

@@ -95,8 +95,7 @@ second_pass:
 # First: turns away a Python older than the modules need, before code it cannot compile is imported.
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _floor  # noqa: F401  pylint: disable=unused-import
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import new_module
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import NamespaceSpec
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_netns_name
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._netns import pids_in_netns
@@ -104,7 +103,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run
 
 
 def main():
-    module = AnsibleModule(
+    module = new_module(
         argument_spec=dict(
             name=dict(type='str', required=True),
             state=dict(type='str', choices=['present', 'absent'], default='present'),

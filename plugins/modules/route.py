@@ -194,9 +194,7 @@ second_pass:
 # First: turns away a Python older than the modules need, before code it cannot compile is imported.
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _floor  # noqa: F401  pylint: disable=unused-import
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, ROUTE_EXCLUSIVE, route_options
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, ROUTE_EXCLUSIVE, new_module, route_options
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import NamespaceSpec, RouteSpec
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import build_route, check_netns_name
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import routes_view, task_routes
@@ -214,7 +212,7 @@ def returns(world, params):
 
 
 def main():
-    module = AnsibleModule(
+    module = new_module(
         argument_spec=dict(
             state=dict(type='str', choices=['present', 'absent'], default='present'),
             **NETNS,

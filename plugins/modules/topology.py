@@ -253,11 +253,10 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _floor  # n
 
 import ipaddress
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import (
     ROUTE_EXCLUSIVE,
     ipvlan_options,
+    new_module,
     route_options,
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
@@ -352,7 +351,7 @@ def main():
     ipvlan['master']['required'] = True
     ipvlan['admin_state']['default'] = 'up'
     ipvlan.update(addresses=dict(type='list', elements='str', default=[]), nodad=dict(type='bool', default=False))
-    module = AnsibleModule(
+    module = new_module(
         argument_spec=dict(
             namespaces=dict(type='list', elements='dict', required=True, options=dict(
                 name=dict(type='str', required=True),
