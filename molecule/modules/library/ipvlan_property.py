@@ -67,7 +67,7 @@ def random_params(rng, name):
                     mode='l3', flags='bridge', mtu=None, admin_state=None, allow_port_change=False, recreate=False)
     master = rng.choice(sorted(MASTERS))
     return dict(name=name, netns=rng.choice(SLAVE_NETNS), state='present', master=master,
-                master_netns=MASTERS[master], mode=rng.choice(IPVLAN_MODES), flags=rng.choice(IPVLAN_FLAGS),
+                master_netns=MASTERS[master], mode=rng.choice(sorted(IPVLAN_MODES)), flags=rng.choice(sorted(IPVLAN_FLAGS)),
                 mtu=rng.choice(MTUS), admin_state=rng.choice((None, 'up', 'down')),
                 allow_port_change=rng.random() < 0.5, recreate=rng.random() < 0.5)
 
