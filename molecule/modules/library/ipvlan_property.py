@@ -53,23 +53,44 @@ SLAVES = ('pt0', 'pt1', 'pt2')
 MASTERS = {'pm0': ROOT, 'pm1': ROOT, 'pm2': 'pt-m'}       # dummy master -> its namespace
 SLAVE_NETNS = (ROOT, 'pt-a', 'pt-b')
 NAMESPACES = (ROOT, 'pt-a', 'pt-b', 'pt-m')               # what the test reads and compares
-MTUS = (None, None, None, 1400, 1500, 9000)               # 9000 > the masters' 1500: refused
+MTUS = (None,) * 6 + (1400, 1500, 9000)                   # 9000 > the masters' 1500: refused
 
 
 class StepFailed(Exception):
     pass
 
 
-def random_params(rng, name):
-    """One slave as the ipvlan module's parameters after its argument spec."""
+def random_params(rng, name, port_modes):
+    """One slave as the ipvlan module's parameters after its argument spec.
+
+    PORT_MODES: a mode and flags per master for this step; mostly followed, so that most steps
+    are valid and change something, sometimes not, so that refusals are explored too.
+    """
     if rng.random() < 0.2:
         return dict(name=name, netns=rng.choice(SLAVE_NETNS), state='absent', master=None, master_netns=None,
                     mode='l3', flags='bridge', mtu=None, admin_state=None, allow_port_change=False, recreate=False)
     master = rng.choice(sorted(MASTERS))
+    mode, flags = port_modes[master] if rng.random() < 0.85 else random_port_mode(rng)
     return dict(name=name, netns=rng.choice(SLAVE_NETNS), state='present', master=master,
-                master_netns=MASTERS[master], mode=rng.choice(sorted(IPVLAN_MODES)), flags=rng.choice(sorted(IPVLAN_FLAGS)),
-                mtu=rng.choice(MTUS), admin_state=rng.choice((None, 'up', 'down')),
-                allow_port_change=rng.random() < 0.5, recreate=rng.random() < 0.5)
+                master_netns=MASTERS[master], mode=mode, flags=flags, mtu=rng.choice(MTUS),
+                admin_state=rng.choice((None, 'up', 'down')), allow_port_change=rng.random() < 0.7,
+                recreate=rng.random() < 0.7)
+
+
+def random_port_mode(rng):
+    return rng.choice(sorted(IPVLAN_MODES)), rng.choice(sorted(IPVLAN_FLAGS))
+
+
+def random_step(rng, port_modes):
+    """One to three slaves, as one module run would declare them.
+
+    PORT_MODES (updated): a mode and flags per master, kept from step to step but for a random
+    change now and then, as a play would change a port's mode.
+    """
+    for master in sorted(MASTERS):
+        if master not in port_modes or rng.random() < 0.25:
+            port_modes[master] = random_port_mode(rng)
+    return [random_params(rng, name, port_modes) for name in rng.sample(SLAVES, rng.randint(1, len(SLAVES)))]
 
 
 def specs_of(declared):
@@ -81,6 +102,15 @@ def specs_of(declared):
             present=params['state'] == 'present', recreate=params['recreate'],
             allow_port_change=params['allow_port_change'], **fields))
     return [NamespaceSpec(netns, ipvlans=tuple(ipvlans)) for netns, ipvlans in by_netns.items()]
+
+
+def kind_of(action, before):
+    """The action's type, and whether a slave is made where its master's namespace has its name."""
+    kind = type(action).__name__
+    if kind == 'CreateIpvlan' and action.netns != action.master_netns \
+            and action.name in before.get(action.master_netns).links:
+        kind += ' (its name taken beside the master)'
+    return kind
 
 
 class Walk:
@@ -134,7 +164,8 @@ class Walk:
             except TaskError as exc:
                 return {'failed': exc.msg, 'applied': exc.details.get('applied', [])}
             return {'changed': outcome.changed, 'actions': outcome.first.describe(),
-                    'kinds': [type(a).__name__ for a in outcome.first.actions], 'warnings': outcome.warnings}
+                    'kinds': [kind_of(a, outcome.first.before) for a in outcome.first.actions],
+                    'warnings': outcome.warnings}
 
     def views(self):
         with self.session_class() as session:
@@ -155,7 +186,7 @@ class Walk:
                 raise StepFailed('check mode refused (%s), the real run did: %s' % (check['failed'], real))
             if self.snapshot() != before:
                 raise StepFailed('a refused run changed the host: %s' % real)
-            return 'refused', []
+            return 'refused: ' + check['failed'].split(':')[0], []
         if 'failed' in real:
             raise StepFailed('check mode planned %s, the real run failed: %s' % (check['actions'], real))
         for key in ('changed', 'actions', 'warnings'):
@@ -227,11 +258,11 @@ def main():
     ensure_pyroute2(module)
     rng = random.Random(module.params['seed'])
     walk = Walk(module)
-    counts, kinds, done = {}, {}, 0
+    counts, kinds, done, port_modes = {}, {}, 0, {}
     walk.setup()
     try:
         for index in range(module.params['steps']):
-            declared = [random_params(rng, name) for name in rng.sample(SLAVES, rng.randint(1, len(SLAVES)))]
+            declared = random_step(rng, port_modes)
             try:
                 outcome, step_kinds = walk.step(declared)
             except (StepFailed, TaskError) as exc:
