@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import ipaddress
+import os
 import socket
 from dataclasses import dataclass, replace
 from typing import Optional, Tuple
@@ -134,14 +135,27 @@ class CreateIpvlan(Action):
     def apply(self, session):
         # Created straight in the target namespace (one request, as the HOWTO's
         # add + "set netns" would do in two); the master is found in the source one.
-        kwargs = dict(ifname=self.name, kind='ipvlan', link=self.master_index,
+        kwargs = dict(kind='ipvlan', link=self.master_index,
                       ipvlan_mode=IPVLAN_MODES[self.mode], ipvlan_flags=IPVLAN_FLAGS[self.flags])
         if self.mtu is not None:
             kwargs['mtu'] = self.mtu
+        source = session.ipr(self.master_netns)
         with session.netns_fd(self.netns, unless=self.master_netns) as target_fd:
             if target_fd is not None:
                 kwargs['net_ns_fd'] = target_fd
-            session.ipr(self.master_netns).link('add', **kwargs)
+            # The kernel looks the new name up in the namespace of the request (the master's),
+            # not in the target: a link of that name beside the master makes it EEXIST. Then the
+            # slave is made under a temporary name and renamed in its own namespace.
+            clash = target_fd is not None and bool(source.link_lookup(ifname=self.name))
+            temporary = 'lnt-%d' % os.getpid()
+            source.link('add', ifname=temporary if clash else self.name, **kwargs)
+        if clash:
+            index = session.ifindex(self.netns, temporary)
+            try:
+                session.ipr(self.netns).link('set', index=index, ifname=self.name)
+            except NetlinkError:
+                session.ipr(self.netns).link('del', index=index)
+                raise
 
 
 @dataclass(frozen=True)

@@ -207,9 +207,12 @@ def write_atomic(path: str, text: str, mode: int = 0o644) -> None:
 def mounts_under(path: str) -> list[str]:
     path = os.path.realpath(path)
     found = []
-    with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+    # Bytes: a mount point may have any name, not UTF-8 (say, a namespace under /run/netns that
+    # another program made); the kernel escapes space, tab, newline and backslash as \ooo.
+    with open("/proc/self/mountinfo", "rb") as fh:
         for line in fh:
-            mnt = line.split()[4].encode().decode("unicode_escape")
+            field = line.split()[4]
+            mnt = os.fsdecode(re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), field))
             if mnt == path or mnt.startswith(path + "/"):
                 found.append(mnt)
     return found
