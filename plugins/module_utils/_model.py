@@ -311,8 +311,9 @@ class Namespace:
 
     @classmethod
     def fresh(cls, name):
-        """What the kernel puts in a new namespace: a loopback that is down."""
-        return cls(name, links={'lo': Link('lo', ifindex=1, up=False, mtu=65536, kind=None)})
+        """What the kernel puts in a new namespace: a loopback that is down, as the reader reads it."""
+        return cls(name, links={'lo': Link('lo', ifindex=1, up=False, mtu=65536, min_mtu=0, max_mtu=0,
+                                           mac='00:00:00:00:00:00')})
 
 
 class World:

@@ -244,6 +244,10 @@ def build_route(params, prefix='', present=True):
     if present and route_type == 'unicast' and gateway is None and dev is None and not nexthops:
         raise TaskError('%s: a route needs a gateway, a dev, or both (or nexthops)' % p('gateway'))
     _check_next_hop(gateway, dev, onlink, prefix)
+    if dst.version == 4 and any(hop_onlink and hop_gateway is None for hop_gateway, hop_onlink
+                                in [(gateway, onlink)] + [(h.gateway, h.onlink) for h in nexthops]):
+        raise TaskError('%s: onlink says the gateway is on the link; an IPv4 next hop without gateway cannot have it '
+                        '(the kernel refuses it)' % p('onlink'))
     if dst.version == 6 and any(h.gateway is None for h in nexthops):
         raise TaskError('%s: IPv6 multipath routes need a gateway in each nexthop (the kernel refuses device-only '
                         'ones)' % p('nexthops'))

@@ -470,6 +470,8 @@ class _Planner:
                     replace(hop, dev=_gateway_dev(namespace, hop.gateway, hop.dev, hop.onlink, netns))
                     for hop in route.nexthops))
             return replace(route, dev=_gateway_dev(namespace, route.gateway, route.dev, route.onlink, netns))
+        except KernelRefusal:
+            raise
         except TaskError as exc:
             self.missing(exc.msg)
             return route
@@ -534,21 +536,53 @@ def _ecmp_able(route):
             and all(hop.gateway is not None for hop in route.paths))
 
 
+class KernelRefusal(TaskError):
+    """A next hop the kernel refuses whatever an earlier task of the play does: check mode refuses it too."""
+
+
+def _local_gateway(namespace, gateway, onlink):
+    """Is the gateway an address the kernel delivers locally, where it refuses one?
+
+    IPv6 refuses any of the namespace's own addresses ("Gateway can not be a local address").
+    IPv4 refuses them only for an onlink next hop ("Nexthop has invalid gateway"; without onlink
+    it takes them), and lo's addresses make their whole prefix local.
+    """
+    if gateway is None or (gateway.version == 4 and not onlink):
+        return False
+    addresses = [a for a in namespace.addresses if a.ip.version == gateway.version]
+    if any(a.ip.ip == gateway for a in addresses):
+        return True
+    return gateway.version == 4 and (gateway.is_loopback or
+                                     any(a.dev == 'lo' and gateway in a.ip.network for a in addresses))
+
+
 def _gateway_dev(namespace, gateway, dev, onlink, netns):
     """The device through which the kernel reaches a next hop's gateway.
 
     The kernel looks the gateway up (fib_check_nh_v4_gw: a unicast route of scope link or
     host; ip6_route_check_nh) and refuses one it cannot reach (ENETUNREACH): say so before trying.
+    An IPv6 gateway is never reached through lo (EHOSTUNREACH), whatever address lo holds.
     """
+    if gateway is not None and gateway.version == 6 and dev == 'lo':
+        # ip6_validate_gw: "Egress device can not be loopback device for this route"
+        raise KernelRefusal('dev: the kernel refuses an IPv6 route with a gateway (%s) through the loopback '
+                            'device lo' % gateway)
+    if _local_gateway(namespace, gateway, onlink):
+        raise KernelRefusal('gateway: %s is local in %s (one of its addresses%s); the kernel refuses it as %s'
+                            % (gateway, netns_label(netns),
+                               '' if gateway.version == 6 else ', or in the prefix of an address on lo',
+                               'a gateway' if gateway.version == 6 else 'an onlink gateway'))
     if gateway is None or onlink or (gateway.version == 6 and gateway.is_link_local):
         return dev
     for address in namespace.addresses:
         link = namespace.links.get(address.dev)
         if (link is not None and link.up and dev in (None, address.dev)
+                and not (gateway.version == 6 and address.dev == 'lo')
                 and address.ip.version == gateway.version and gateway in address.ip.network):
             return address.dev
     for other in namespace.routes:
         if (other.type == 'unicast' and other.gateway is None and other.dev and not other.nexthops
+                and not (gateway.version == 6 and other.dev == 'lo')
                 and other.family == gateway.version and (other.family == 6 or other.scope >= SCOPES['link'])
                 and gateway in other.dst and dev in (None, other.dev)):
             return other.dev

@@ -57,9 +57,11 @@ def new_name() -> str:
 # --------------------------------------------------------------------------- commands
 
 
-def run(argv: Sequence[str], *, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run argv (no shell); with check, raise AssertionError carrying stderr when it fails."""
-    proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout, check=False)
+def run(
+    argv: Sequence[str], *, check: bool = True, timeout: float = 60, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run argv (no shell), STDIN on its standard input; with check, raise AssertionError carrying stderr when it fails."""
+    proc = subprocess.run(list(argv), input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
     if check and proc.returncode != 0:
         raise AssertionError(f"command failed (rc={proc.returncode}): {list(argv)}\n{proc.stderr}{proc.stdout}")
     return proc

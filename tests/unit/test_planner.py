@@ -87,7 +87,8 @@ def test_create_missing_namespace() -> None:
     assert the_plan.describe() == ['create namespace ns0']
     assert diff(the_plan) == ({'ns0': {'state': 'absent'}}, {'ns0': {'state': 'present'}})
     # A new namespace holds a loopback that is down, as the kernel makes it.
-    assert the_plan.after.get('ns0').links == {'lo': Link('lo', ifindex=1, up=False, mtu=65536)}
+    assert the_plan.after.get('ns0').links == {
+        'lo': Link('lo', ifindex=1, up=False, mtu=65536, min_mtu=0, max_mtu=0, mac='00:00:00:00:00:00')}
 
 
 def test_planning_does_not_touch_the_world_as_read() -> None:

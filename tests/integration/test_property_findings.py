@@ -1,0 +1,130 @@
+# Copyright (c) linuxnet.ipvlan contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Regression tests for what the property tests (test_properties.py) found, smallest repro each.
+
+Each test names the class of bug. They run the modules in process (inprocess.py) against the
+host kernel, on namespaces of the netns fixture.
+"""
+
+from __future__ import annotations
+
+import pytest
+from helpers import ip, routes
+from inprocess import Harness
+
+
+@pytest.fixture(scope="module")
+def harness() -> Harness:
+    return Harness()
+
+
+def check_then_real(harness: Harness, module: str, params: dict) -> tuple[dict, dict]:
+    check = harness.run(module, params, check=True, diff=True)
+    real = harness.run(module, params, diff=True)
+    return check, real
+
+
+def test_prediction_of_a_new_namespace_is_what_the_reader_reads(netns):
+    """Predicted state vs read state: a fresh namespace's lo (its MAC and mtu range) as the reader sees it."""
+    from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import Namespace  # noqa: PLC0415
+    from ansible_collections.linuxnet.ipvlan.plugins.module_utils._session import Session  # noqa: PLC0415
+
+    name = netns()
+    with Session() as session:
+        assert session.read(name) == Namespace.fresh(name)
+
+
+def test_topology_check_mode_returns_what_the_real_run_returns_for_a_new_namespace(harness, netns):
+    """Return values: check mode predicted lo's MAC as null where the real run read 00:00:00:00:00:00."""
+    params = {"namespaces": [{"name": netns.name()}]}
+    check, real = check_then_real(harness, "topology", params)
+    assert real["changed"] and real["namespaces"] == check["namespaces"]
+
+
+@pytest.mark.parametrize("route", [
+    {"gateway": "fe80::1", "dev": "lo"},
+    {"gateway": "2001:db8::fe", "dev": "lo"},
+    {"gateway": "fe80::1", "dev": "lo", "onlink": True},
+    {"nexthops": [{"gateway": "2001:db8:1::fe", "dev": "lo"}, {"gateway": "2001:db8:2::fe", "dev": "lo"}]},
+])
+def test_ipv6_gateway_through_lo_is_refused_before_acting(harness, netns, route):
+    """Kernel refusal the planner did not predict: an IPv6 route with a gateway cannot leave through lo."""
+    name = netns(lo_up=True)
+    ip("address", "add", "2001:db8::1/64", "dev", "lo", "nodad", netns=name)
+    check, real = check_then_real(harness, "route", dict(route, netns=name, dst="2001:db8:100::/64"))
+    assert check["failed"] and real["failed"] and real["msg"] == check["msg"], (check, real)
+    assert real["msg"].startswith("dev:") and "loopback" in real["msg"] and not real["changed"], real
+    assert "errno" not in real, real
+
+
+def test_ipv6_gateway_is_not_reached_through_an_address_on_lo(harness, netns):
+    """Kernel refusal the planner did not predict: an address on lo does not make an IPv6 gateway
+    reachable (EHOSTUNREACH); check mode says so as what an earlier task may still provide."""
+    name = netns(lo_up=True)
+    ip("address", "add", "2001:db8::1/64", "dev", "lo", "nodad", netns=name)
+    check, real = check_then_real(harness, "route", {"netns": name, "dst": "2001:db8:100::/64",
+                                                     "gateway": "2001:db8::fe"})
+    assert real["failed"] and real["msg"].startswith("gateway: 2001:db8::fe is not reachable"), real
+    assert not real["changed"] and "errno" not in real, real
+    assert check["warnings"] == [real["msg"] + " (check mode assumes an earlier task of the play provides it)"]
+
+
+def test_ipv4_onlink_without_gateway_is_refused_before_acting(harness, netns, veth):
+    """Kernel refusal the planner did not predict: IPv4 onlink needs a gateway (IPv6 takes it without)."""
+    name = netns()
+    dev = veth(name, netns(), up=True)[0]
+    check, real = check_then_real(harness, "route", {"netns": name, "dst": "203.0.113.0/24", "dev": dev, "onlink": True})
+    assert check["failed"] and real["failed"] and real["msg"] == check["msg"], (check, real)
+    assert real["msg"].startswith("onlink:") and "errno" not in real, real
+    check, real = check_then_real(harness, "route", {"netns": name, "dst": "2001:db8:100::/64", "dev": dev,
+                                                     "onlink": True})
+    assert real["changed"] and real["actions"] == check["actions"], (check, real)
+
+
+def test_ipv6_metric_0_is_the_kernels_1024(harness, netns, veth):
+    """Normalisation the kernel applies: an IPv6 route with metric 0 is stored with metric 1024."""
+    name = netns()
+    dev = veth(name, netns(), up=True)[0]
+    params = {"netns": name, "dst": "2001:db8:100::/64", "dev": dev, "metric": 0}
+    check, real = check_then_real(harness, "route", params)
+    assert real["changed"] and real["routes"] == check["routes"], (check, real)
+    assert [r["metric"] for r in real["routes"]] == [1024]
+    again = harness.run("route", params)
+    assert not again["changed"], again
+
+
+@pytest.mark.parametrize("scope", ["link", "host"])
+def test_deleting_an_ipv4_route_of_link_or_host_scope_deletes_it(harness, netns, scope):
+    """Route identity on delete: without its scope the kernel found no route (ESRCH, taken as
+    'already gone'): changed=true and the route stayed."""
+    name = netns(lo_up=True)
+    ip("route", "add", "203.0.113.0/24", "dev", "lo", "scope", scope, "table", "100", netns=name)
+    params = {"netns": name, "dst": "203.0.113.0/24", "table": "100", "state": "absent"}
+    check, real = check_then_real(harness, "route", params)
+    assert real["changed"] and real["actions"] == check["actions"] and real["routes"] == check["routes"] == []
+    assert harness.residual() == []
+    assert routes(name, table="100") == []
+
+
+@pytest.mark.parametrize("route, refused", [
+    ({"dst": "203.0.113.0/24", "gateway": "192.0.2.1", "onlink": True}, True),
+    ({"dst": "203.0.113.0/24", "gateway": "198.51.100.254", "onlink": True}, True),   # lo's prefix is local
+    ({"dst": "203.0.113.0/24", "gateway": "192.0.2.1"}, False),                      # IPv4 takes it without onlink
+    ({"dst": "2001:db8:100::/64", "gateway": "2001:db8::1"}, True),
+    ({"dst": "2001:db8:100::/64", "gateway": "2001:db8::1", "onlink": True}, True),
+])
+def test_a_local_gateway_is_refused_before_acting(harness, netns, veth, route, refused):
+    """Kernel refusal the planner did not predict: a gateway that is a local address ("Nexthop has
+    invalid gateway", "Gateway can not be a local address", EINVAL)."""
+    name = netns(lo_up=True)
+    dev = veth(name, netns(), up=True)[0]
+    ip("address", "add", "192.0.2.1/24", "dev", dev, netns=name)
+    ip("address", "add", "2001:db8::1/64", "dev", dev, "nodad", netns=name)
+    ip("address", "add", "198.51.100.1/24", "dev", "lo", netns=name)
+    check, real = check_then_real(harness, "route", dict(route, netns=name, dev=dev))
+    if refused:
+        assert check["failed"] and real["failed"] and real["msg"] == check["msg"], (check, real)
+        assert real["msg"].startswith("gateway:") and "local" in real["msg"] and "errno" not in real, real
+    else:
+        assert real["changed"] and real["actions"] == check["actions"] and harness.residual() == [], (check, real)
