@@ -19,7 +19,8 @@ import errno
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._caps import first_missing
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import NO_IPVLAN_SUPPORT, PRIVILEGES, TaskError
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._planner import plan
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import World
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._planner import plan, validate
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkError, ensure_pyroute2
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import diff_view
 
@@ -32,6 +33,13 @@ MAX_PASSES = 3
 
 
 def run_module(module, build_specs, returns=None):
+    try:
+        # Every parameter first, against an empty world: bad input fails before pyroute2 is
+        # needed, the host lock is taken or anything is read.  What needs the host (a missing
+        # master, a gateway out of reach) is checked after the read.
+        validate(build_specs(module.params, World()))
+    except TaskError as exc:
+        module.fail_json(msg=exc.msg, changed=False, **exc.details)
     ensure_pyroute2(module)
     # Imported here: the session needs pyroute2, which ensure_pyroute2 just vouched for.
     from ansible_collections.linuxnet.ipvlan.plugins.module_utils._session import Session, host_lock

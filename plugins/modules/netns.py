@@ -114,7 +114,7 @@ def main():
 
     def build_specs(params, world):
         name = check_netns_name(params['name'], 'name', create=params['state'] == 'present')
-        if params['state'] == 'absent':
+        if params['state'] == 'absent' and not held_by:   # called once per pass: collect once
             held_by.extend(pids_in_netns(name))
         return [NamespaceSpec(name, ensure=params['state'])]
 
