@@ -69,9 +69,12 @@ collection:
 test: setup
 	$(MAKE) --no-print-directory -O -j2 test-host-side test-vm-side
 
-test-host-side: matrix release-check lint changelog-lint
+# Each side runs its steps one after the other (make -j2 would otherwise run them in parallel too).
+test-host-side:
+	$(MAKE) --no-print-directory -j1 matrix release-check lint changelog-lint
 
-test-vm-side: molecule-all
+test-vm-side:
+	$(MAKE) --no-print-directory -j1 molecule-all
 
 test-unit: venv collection
 	$(VENV)/bin/pytest -q tests/unit
