@@ -33,9 +33,23 @@ def _view(world, name):
     return dict(exists=True, **namespace_view(world, namespace))
 
 
-def gathered(world, params):
-    """The listed namespaces (default: every named one) and, with include_root, the root one."""
-    names = params['netns'] if params['netns'] is not None else [n for n in world.names() if n is not ROOT]
+def gathered(world, params, warn=lambda text: None):
+    """The listed namespaces (default: every named one) and, with include_root, the root one.
+
+    A name that is not UTF-8 (ip netns add takes any bytes) cannot travel in a result: it is
+    left out with a warning, and the rest is read.
+    """
+    names = params['netns']
+    if names is None:
+        names = []
+        for name in (n for n in world.names() if n is not ROOT):
+            try:
+                name.encode('utf-8')
+            except UnicodeEncodeError:
+                warn('namespace %s is left out: its name is not UTF-8, which a result cannot carry '
+                     '(ip netns delete removes it)' % ascii(name.encode('utf-8', 'surrogateescape'))[2:-1])
+                continue
+            names.append(name)
     data = {'namespaces': {name: _view(world, name) for name in names}}
     if params['include_root']:
         data['root'] = _view(world, ROOT)
@@ -52,4 +66,4 @@ def _no_specs(params, world):
 def run_gather(wrap):
     """Run a reading module; wrap(data) gives its return values."""
     module = new_module(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    run_module(module, _no_specs, lambda world, params: wrap(gathered(world, params)))
+    run_module(module, _no_specs, lambda world, params: wrap(gathered(world, params, module.warn)))

@@ -20,7 +20,8 @@ description:
   - Reading never creates a namespace.
   - Every namespace C(ip netns add) can make is read, whatever its name (spaces, backslashes, tabs, any Unicode).
     What sits in C(/run/netns) without being a network namespace (the empty file of an interrupted create, a mount of
-    something else) is not a namespace and is not listed.
+    something else) is not a namespace and is not listed. A name that is not UTF-8, which no result can carry, is left
+    out with a warning.
 extends_documentation_fragment:
   - linuxnet.ipvlan._attributes.read_only
   - linuxnet.ipvlan._attributes.facts
