@@ -144,7 +144,7 @@ class Server:
 
 
 def _versions() -> dict:
-    import importlib.metadata as metadata  # pylint: disable=import-outside-toplevel
+    from importlib import metadata  # pylint: disable=import-outside-toplevel
 
     return {"python": sys.executable, "pyroute2": metadata.version("pyroute2")}
 
