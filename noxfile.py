@@ -42,6 +42,7 @@ CORE = {
 }
 OLDEST, NEWEST = min(CORE, key=lambda s: tuple(map(int, s.split(".")))), max(CORE, key=lambda s: tuple(map(int, s.split("."))))
 
+
 def pins(*names: str) -> list[str]:
     """The pins of these packages in tests/requirements.txt (the main venv's), so both agree."""
     lines = (ROOT / "tests" / "requirements.txt").read_text(encoding="utf-8").splitlines()
