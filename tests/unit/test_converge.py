@@ -137,7 +137,7 @@ class StandInKernel:
     def apply_one(self, action: t.Any) -> None:
         code = self.fail(action) if self.fail else None
         if code:
-            raise TaskError('%s failed [errno %d]' % (action.describe(), code), errno=code)
+            raise TaskError('%s failed [errno %d]' % (action.describe(), int(code)), errno=code)
         self.applied.append(action)
         if not self.disobey(action, self.state):
             action.predict(self.state)
