@@ -27,7 +27,7 @@ export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 export PATH := $(VENV)/bin:$(PATH)
 
 APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap e2fsprogs openssh-client \
-	iproute2 iputils-ping python3-venv python3-pyroute2 rsync
+	iproute2 iputils-ping python3-venv python3-pyroute2 rsync shellcheck
 
 .PHONY: help setup apt venv collection test test-host-side test-vm-side test-unit test-host sanity matrix release-check lint \
 	changelog-lint molecule molecule-all lab lab-down build install-collection clean

@@ -5,7 +5,8 @@
 
     nox -s core-2.16        one ansible-core series: unit tests, ansible-test sanity (no ignore
                             files), the built tarball's docs; the host integration tests too on the
-                            oldest and the newest series (as root, after `make setup`)
+                            oldest and the newest series (as root, after `make setup`; arguments
+                            after `--` go to their pytest)
     nox -s release          reuse lint, antsibull-docs lint and a docs build, galaxy-importer
 
 One virtual environment per session, on a Python that ansible-core series supports, kept across
@@ -94,8 +95,8 @@ def core_session(series: str) -> None:
             "bash", "tests/sanity.sh", external=True,
             env={"VENV": session.virtualenv.location, "SANITY_PYTHON": py, "SANITY_TREE": f"build/sanity-{series}"},
         )
-        if series in (OLDEST, NEWEST):
-            session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/integration")
+        if series in (OLDEST, NEWEST):  # extra arguments go to this pytest: nox -s core-2.21 -- -k facts
+            session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/integration", *session.posargs)
 
 
 for _series in CORE:

@@ -11,7 +11,7 @@ subset both share is used (get_attr/get_nested, no IPRoute(netns=...)).
 
 from __future__ import annotations
 
-import subprocess
+import os
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
@@ -65,21 +65,28 @@ if HAS_PYROUTE2:
     ifinfmsg.ifinfo.register_link_kind(module={'ipvlan': ipvlan_data})
 
 
-def _probe(interpreter):
+def _probe(interpreter, run_command):
     """(major, minor) and whether pyroute2 imports, or None when the interpreter does not run."""
+    if not os.path.exists(interpreter):
+        return None
     try:
-        out = subprocess.run([interpreter, '-c', _PROBE], capture_output=True, text=True, timeout=30, check=True).stdout
+        rc, out, _err = run_command([interpreter, '-c', _PROBE], handle_exceptions=False)
         major, minor, found = (int(word) for word in out.split())
-    except (OSError, ValueError, subprocess.SubprocessError):
+    except (OSError, ValueError):
+        return None
+    if rc != 0:
         return None
     return (major, minor), bool(found)
 
 
-def pick_interpreter(candidates):
-    """The first candidate with pyroute2 and Python >= PYTHON_FLOOR, and the too-old ones that have pyroute2."""
+def pick_interpreter(candidates, run_command):
+    """The first candidate with pyroute2 and Python >= PYTHON_FLOOR, and the too-old ones that have pyroute2.
+
+    run_command is AnsibleModule.run_command (or anything with its signature and return value).
+    """
     too_old = []
     for interpreter in candidates:
-        probed = _probe(interpreter)
+        probed = _probe(interpreter, run_command)
         if probed is None or not probed[1]:
             continue
         if probed[0] >= PYTHON_FLOOR:
@@ -94,7 +101,7 @@ def ensure_pyroute2(module):
         return
     msg = missing_required_lib('pyroute2 >= 0.7.2', reason=MISSING_REASON)
     if not has_respawned():
-        interpreter, too_old = pick_interpreter(SYSTEM_INTERPRETERS)
+        interpreter, too_old = pick_interpreter(SYSTEM_INTERPRETERS, module.run_command)
         if interpreter:
             respawn_module(interpreter)  # does not return
         if too_old:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -66,6 +67,13 @@ def git_files() -> list[str]:
 
 def shipped(path: str) -> bool:
     return path in SHIPPED_FILES or path.startswith(SHIPPED_DIRS)
+
+
+def warnings_about_us(stderr: str) -> list[str]:
+    """stderr lines, less ansible-core 2.20+'s own warning about its internal `_protomatter` collection
+    (ansible-doc -t role scans every collection, its own included): nothing this collection can change."""
+    core_own = re.compile(r"\[WARNING\]: Collection at '.*/ansible/_internal/ansible_collections/ansible/_protomatter' ")
+    return [line for line in stderr.splitlines() if line.strip() and not core_own.match(line)]
 
 
 def run(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -137,7 +145,7 @@ def test_installed_collection_lists_every_module_and_role(installed: Path):
     for kind, expected in (("module", MODULES), ("role", ROLES)):
         proc = run([str(BIN / "ansible-doc"), "--json", "--list", "-t", kind, "linuxnet.ipvlan"], env, installed)
         assert {name.removeprefix("linuxnet.ipvlan.") for name in json.loads(proc.stdout)} == set(expected)
-        assert not proc.stderr.strip(), proc.stderr
+        assert warnings_about_us(proc.stderr) == [], proc.stderr
 
 
 @pytest.mark.parametrize("kind, names", [("module", MODULES), ("role", ROLES)])
@@ -146,7 +154,7 @@ def test_docs_render_from_the_install_without_warnings(installed: Path, kind: st
     env = ansible_env(installed)
     text = run([str(BIN / "ansible-doc"), "-t", kind, *fqcns], env, installed)
     # Any warning fails: "does not support Ansible version" (requires_ansible), a broken fragment...
-    assert not text.stderr.strip(), text.stderr
+    assert warnings_about_us(text.stderr) == [], text.stderr
     assert str(installed) in text.stdout, "documentation was not read from the installed tarball"
     docs = json.loads(run([str(BIN / "ansible-doc"), "--json", "-t", kind, *fqcns], env, installed).stdout)
     assert set(docs) == set(fqcns)

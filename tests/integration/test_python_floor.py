@@ -85,10 +85,18 @@ def test_older_python_is_turned_away(netns, version):
     assert not helpers.netns_exists(name)
 
 
+def run_command(argv: list[str], handle_exceptions: bool = True) -> tuple[int, str, str]:
+    """AnsibleModule.run_command's contract, for calling pick_interpreter outside a module."""
+    assert handle_exceptions is False  # pick_interpreter handles OSError itself
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
 def test_respawn_skips_pythons_too_old_for_the_modules():
     old = str(venv_with_pyroute2("3.6.15"))
     without_pyroute2 = str(pyenv_python("3.9.18"))
+    system = str(helpers.SYSTEM_PYTHON)
     assert subprocess.run([without_pyroute2, "-c", "import pyroute2"], capture_output=True, check=False).returncode != 0
-    assert pick_interpreter([old, str(helpers.SYSTEM_PYTHON)]) == (str(helpers.SYSTEM_PYTHON), [f"{old} (Python 3.6)"])
-    assert pick_interpreter(["/nonexistent/python3", old, without_pyroute2]) == (None, [f"{old} (Python 3.6)"])
-    assert pick_interpreter([without_pyroute2]) == (None, [])
+    assert pick_interpreter([old, system], run_command) == (system, [f"{old} (Python 3.6)"])
+    assert pick_interpreter(["/nonexistent/python3", old, without_pyroute2], run_command) == (None, [f"{old} (Python 3.6)"])
+    assert pick_interpreter([without_pyroute2], run_command) == (None, [])
