@@ -120,11 +120,7 @@ def test_bad_input_fails_and_changes_nothing(run_tasks, netns, veth):
     missing_dev = helpers.new_name()
     cases = {
         "missing namespace": ({"netns": missing_ns, "name": "lo", "state": "up"}, "netns", [missing_ns]),
-        "missing namespace, check mode": (
-            {"netns": missing_ns, "name": "lo", "state": "up", "check_mode": True}, "netns", [missing_ns]),
         "missing link": ({"netns": ns_a, "name": missing_dev, "state": "up"}, "name", [missing_dev, ns_a]),
-        "missing link, check mode": (
-            {"netns": ns_a, "name": missing_dev, "state": "up", "check_mode": True}, "name", [missing_dev]),
         "mtu too large": ({"netns": ns_a, "name": dev, "state": "up", "mtu": 65536}, "mtu", ["65536"]),
         "mtu beyond the kernel's": ({"netns": ns_a, "name": dev, "state": "up", "mtu": 2**31}, "mtu", []),
         "mtu too small": ({"netns": ns_a, "name": dev, "state": "up", "mtu": 67}, "mtu", ["67"]),
@@ -142,3 +138,21 @@ def test_bad_input_fails_and_changes_nothing(run_tasks, netns, veth):
     assert not netns_exists(missing_ns)
     assert state_of(ns_a, dev) == (False, 1500)
     assert state_of(ns_a, "lo")[0] is False
+
+
+def test_check_mode_assumes_what_an_earlier_task_would_create(run_tasks, netns):
+    """In check mode a missing namespace or link is taken as made by an earlier task: predicted, warned."""
+    ns_a = netns()
+    missing_ns = netns.name()
+    missing_dev = helpers.new_name()
+    run = run_tasks([
+        link_task("Missing namespace", netns=missing_ns, name="lo", state="up", check_mode=True),
+        link_task("Missing link", netns=ns_a, name=missing_dev, state="up", check_mode=True),
+    ])
+    namespace, link = run.task("Missing namespace"), run.task("Missing link")
+    assert namespace.changed and namespace["actions"] == [f"set lo in namespace {missing_ns} up"], namespace
+    assert any(f"namespace {missing_ns} does not exist" in w for w in namespace.get("warnings", [])), namespace
+    assert link.changed and link["actions"] == [f"set {missing_dev} in namespace {ns_a} up"], link
+    assert any(f"link {missing_dev} not found" in w for w in link.get("warnings", [])), link
+    assert not netns_exists(missing_ns)
+    assert missing_dev not in {entry["ifname"] for entry in helpers.links(ns_a)}
