@@ -23,7 +23,7 @@ PYROUTE2_IMPORT_ERROR = None
 try:
     from pyroute2 import IPRoute
     from pyroute2.netlink import nla
-    from pyroute2.netlink.exceptions import NetlinkError
+    from pyroute2.netlink.exceptions import NetlinkDumpInterrupted, NetlinkError
     from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 except ImportError:
     PYROUTE2_IMPORT_ERROR = traceback.format_exc()
@@ -34,9 +34,12 @@ except ImportError:
 
         code = 0
 
+    class NetlinkDumpInterrupted(NetlinkError):  # type: ignore[no-redef]
+        """Stand-in, as NetlinkError."""
+
 HAS_PYROUTE2 = PYROUTE2_IMPORT_ERROR is None
 
-__all__ = ['HAS_PYROUTE2', 'NetlinkError', 'ensure_pyroute2', 'open_iproute']
+__all__ = ['HAS_PYROUTE2', 'NetlinkDumpInterrupted', 'NetlinkError', 'ensure_pyroute2', 'open_iproute']
 
 # Completes missing_required_lib's line with what to do about it.
 MISSING_REASON = ('to talk netlink: install the python3-pyroute2 package (or pyroute2 in the interpreter Ansible uses), '

@@ -7,13 +7,16 @@
 
 Three dumps per namespace (links, addresses, routes) on one socket.  Only
 get_attr/get_nested are used: they work on pyroute2 0.7.2 and 0.9.x alike.
+A dump that a concurrent change interrupted is read again (``consistent``).
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import socket
+import time
 from dataclasses import replace
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import (
@@ -23,11 +26,13 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import (
     IFF_UP,
     IPVLAN_FLAGS,
     IPVLAN_MODES,
+    NLM_F_DUMP_INTR,
     RTM_F_CLONED,
     RTN_NAMES,
     RTNH_F_ONLINK,
     TABLES,
 )
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     UNNAMED,
     Address,
@@ -35,7 +40,9 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     Namespace,
     NextHop,
     Route,
+    netns_label,
 )
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkDumpInterrupted
 
 _MODE_NAMES = {v: k for k, v in IPVLAN_MODES.items()}
 
@@ -134,18 +141,44 @@ def _dev(names, index):
     return names.get(index, str(index)) if index else None
 
 
-def read_routes(ipr, names, family):
+def read_routes(ipr, names, family, where='this namespace'):
     """The routes of one family, in the kernel's order (the first of one key is the one in use)."""
-    routes = (route_from_msg(msg, names) for msg in ipr.route('dump', family=family))
+    dump = consistent(functools.partial(ipr.route, 'dump', family=family), 'routes in %s' % where)
+    routes = (route_from_msg(msg, names) for msg in dump)
     return [route for route in routes if route is not None]
+
+
+DUMP_ATTEMPTS = 8
+DUMP_BACKOFF = 0.02   # seconds before the second attempt, doubled for each further one
+
+
+def consistent(dump, what):
+    """The messages of DUMP(), read again while the kernel flags the dump as interrupted.
+
+    A link, address or route added or removed while the kernel was sending a dump sets
+    NLM_F_DUMP_INTR: the dump may miss or repeat objects.  pyroute2 0.7 raises
+    NetlinkDumpInterrupted once the dump is read; 0.9 passes the flag on silently.
+    """
+    for attempt in range(DUMP_ATTEMPTS):
+        if attempt:
+            time.sleep(DUMP_BACKOFF * 2 ** (attempt - 1))
+        try:
+            messages = list(dump())
+        except NetlinkDumpInterrupted:
+            continue
+        if not any(msg['header']['flags'] & NLM_F_DUMP_INTR for msg in messages):
+            return messages
+    raise TaskError('%s: the kernel interrupted %d dumps in a row (NLM_F_DUMP_INTR): something keeps changing '
+                    'them; run the task again once it settles' % (what, DUMP_ATTEMPTS))
 
 
 def read_namespace(ipr, name):
     """The state of the namespace ipr's socket lives in."""
-    links = [link_from_msg(m) for m in ipr.get_links()]
+    where = netns_label(name)
+    links = [link_from_msg(m) for m in consistent(ipr.get_links, 'links in %s' % where)]
     names = {link.ifindex: link.name for link in links}
-    addresses = [address_from_msg(m, names) for m in ipr.get_addr()]
-    routes = read_routes(ipr, names, socket.AF_INET) + read_routes(ipr, names, socket.AF_INET6)
+    addresses = [address_from_msg(m, names) for m in consistent(ipr.get_addr, 'addresses in %s' % where)]
+    routes = read_routes(ipr, names, socket.AF_INET, where) + read_routes(ipr, names, socket.AF_INET6, where)
     return Namespace(name, links={link.name: link for link in links}, addresses=addresses, routes=routes)
 
 

@@ -119,3 +119,41 @@ def test_route_from_msg(msg: t.Callable[[], object], expected: Route) -> None:
 def test_route_from_msg_leaves_the_local_table_and_clones_out() -> None:
     assert route_from_msg(rtmsg(socket.AF_INET, '198.51.100.2', 32, [('RTA_OIF', 2)], table=255, type=2), NAMES) is None
     assert route_from_msg(rtmsg(socket.AF_INET6, '2001:db8::9', 128, [('RTA_OIF', 2)], flags=0x200), NAMES) is None
+
+
+def dumps(*outcomes: t.Any) -> t.Callable[[], list]:
+    """A dump function answering with OUTCOMES in turn: a list of header flags, or an exception."""
+    answers = list(outcomes)
+
+    def dump() -> list:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return [{'header': {'flags': flags}} for flags in answer]
+    return dump
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _reader
+    monkeypatch.setattr(_reader, 'DUMP_BACKOFF', 0)
+
+
+@pytest.mark.usefixtures('no_backoff')
+def test_an_interrupted_dump_is_read_again() -> None:
+    """pyroute2 0.9 passes NLM_F_DUMP_INTR on in the messages; 0.7 raises at the end of the dump."""
+    from pyroute2.netlink.exceptions import NetlinkDumpInterrupted
+
+    from ansible_collections.linuxnet.ipvlan.plugins.module_utils._reader import consistent
+
+    dump = dumps([2, 0x12, 2], NetlinkDumpInterrupted(), [2, 2])
+    assert consistent(dump, 'addresses in ns0') == [{'header': {'flags': 2}}] * 2
+
+
+@pytest.mark.usefixtures('no_backoff')
+def test_dumps_interrupted_again_and_again_fail_cleanly() -> None:
+    from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
+    from ansible_collections.linuxnet.ipvlan.plugins.module_utils._reader import DUMP_ATTEMPTS, consistent
+
+    with pytest.raises(TaskError, match=r'^addresses in ns0: the kernel interrupted %d dumps' % DUMP_ATTEMPTS):
+        consistent(dumps(*[[0x12]] * DUMP_ATTEMPTS), 'addresses in ns0')
