@@ -43,9 +43,12 @@ class Harness:
     """Runs modules in this process; remembers the specs the last run planned."""
 
     def __init__(self) -> None:
-        from ansible.module_utils import _internal  # pylint: disable=import-outside-toplevel
-
-        # With controller code imported, module warnings would go to the display, not the result.
+        # ansible-core 2.19+: with controller code imported, module warnings would go to the display,
+        # not the result. Older releases have no such switch (ImportError): warnings always go there.
+        try:
+            from ansible.module_utils import _internal  # pylint: disable=import-outside-toplevel
+        except ImportError:
+            _internal = None
         if getattr(_internal, "is_controller", False):
             raise RuntimeError("ansible controller code is loaded in this process: results would lose warnings")
         self._runner = importlib.import_module(PACKAGE + ".plugins.module_utils._runner")
