@@ -189,7 +189,8 @@ class _Planner:
             return
         namespace = self.after.get(spec.name)
         if namespace.exists:
-            self.emit(DeleteNetns(spec.name))
+            peers = tuple((netns, link.name, link.ifindex) for netns, link in self.after.veth_peers_in(spec.name))
+            self.emit(DeleteNetns(spec.name, peers=peers))
         elif namespace.leftover is not None:
             self.emit(DeleteNetns(spec.name, leftover=namespace.leftover.what))
 

@@ -10,6 +10,7 @@ host kernel, on namespaces of the netns fixture.
 from __future__ import annotations
 
 import pytest
+import helpers
 from helpers import ip, routes
 from inprocess import Harness
 
@@ -128,3 +129,24 @@ def test_a_local_gateway_is_refused_before_acting(harness, netns, veth, route, r
         assert real["msg"].startswith("gateway:") and "local" in real["msg"] and "errno" not in real, real
     else:
         assert real["changed"] and real["actions"] == check["actions"] and harness.residual() == [], (check, real)
+
+
+@pytest.mark.parametrize("peer_in_root", [False, True])
+def test_deleting_a_namespace_takes_its_veth_peers_elsewhere(harness, netns, veth, peer_in_root):
+    """A kernel side effect the planner did not predict: the kernel tears a deleted namespace down in
+    the background and takes the peers of its veth links with it. Check mode showed the peer as
+    staying, and what came after met it or not depending on timing."""
+    doomed = netns()
+    other = None if peer_in_root else netns()
+    peer = veth(doomed, other, up=True)[1]
+    params = {"namespaces": [{"name": doomed, "state": "absent"}]}
+    if other:
+        params["namespaces"].append({"name": other})
+    check, real = check_then_real(harness, "topology", params)
+    where = f"namespace {other}" if other else "the root namespace"
+    assert real["actions"] == check["actions"], (check, real)
+    assert f"delete namespace {doomed}, and with it veth {peer} in {where}" in real["actions"], real
+    if other:
+        assert peer not in real["namespaces"][other]["links"], real
+        assert real["namespaces"] == check["namespaces"]
+    assert helpers.link(other, peer) is None   # gone when the task returns, not some time later
