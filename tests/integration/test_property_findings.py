@@ -150,3 +150,16 @@ def test_deleting_a_namespace_takes_its_veth_peers_elsewhere(harness, netns, vet
         assert peer not in real["namespaces"][other]["links"], real
         assert real["namespaces"] == check["namespaces"]
     assert helpers.link(other, peer) is None   # gone when the task returns, not some time later
+
+
+def test_a_gateway_reached_through_a_link_that_went_down_is_refused_before_acting(harness, netns):
+    """Kernel refusal the planner did not predict: an IPv4 route of scope host through a link that
+    went down stays; a gateway it covers is found through that link and the kernel says ENETDOWN."""
+    name = netns(lo_up=True)
+    ip("route", "add", "default", "dev", "lo", "scope", "host", "table", "default", netns=name)
+    ip("link", "set", "dev", "lo", "down", netns=name)
+    check, real = check_then_real(harness, "route", {"netns": name, "dst": "198.51.100.0/24",
+                                                     "gateway": "203.0.113.254"})
+    assert real["failed"] and not real["changed"] and "errno" not in real, real
+    assert real["msg"].startswith("gateway: 203.0.113.254 is reached through lo") and "down" in real["msg"], real
+    assert check["warnings"] == [real["msg"] + " (check mode assumes an earlier task of the play provides it)"]
