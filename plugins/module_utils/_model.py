@@ -257,8 +257,8 @@ class Namespace:
     def link_down(self, dev, family=None):
         """Admin down, or the last IPv4 address gone (fib_sync_down_dev, rt6_sync_down_dev): every
         route through DEV goes; a multipath route with a live path elsewhere stays, that path dead."""
-        self.routes = [r for r in self.routes
-                       if family not in (None, r.family) or not all(self._dead(p, dev) for p in r.paths)]
+        self.routes = [r for r in self.routes if family not in (None, r.family) or not r.through(dev)
+                       or not all(self._dead(p, dev) for p in r.paths)]
 
     def _dead(self, path, dev):
         """Is a next hop dead once DEV is down: through DEV, or through a link already down?"""

@@ -163,3 +163,18 @@ def test_a_gateway_reached_through_a_link_that_went_down_is_refused_before_actin
     assert real["failed"] and not real["changed"] and "errno" not in real, real
     assert real["msg"].startswith("gateway: 203.0.113.254 is reached through lo") and "down" in real["msg"], real
     assert check["warnings"] == [real["msg"] + " (check mode assumes an earlier task of the play provides it)"]
+
+
+def test_a_link_going_down_leaves_a_route_through_another_down_link(harness, netns, veth):
+    """Predicted state vs read state: deleting a namespace took the veth peer's last IPv4 address,
+    and the prediction then dropped a scope host route through lo (down), which the kernel keeps."""
+    doomed, kept = netns(), netns()
+    peer = veth(doomed, kept, up=True)[1]
+    ip("address", "add", "192.0.2.1/25", "dev", peer, netns=kept)
+    ip("route", "add", "198.51.100.0/24", "dev", "lo", "scope", "host", "table", "default", netns=kept)
+    params = {"namespaces": [{"name": kept, "lo": False, "routes": [
+        {"dst": "198.51.100.0/24", "dev": "lo", "scope": "host", "table": "default"}]},
+        {"name": doomed, "state": "absent"}]}
+    check, real = check_then_real(harness, "topology", params)
+    assert real["changed"] and not real["failed"] and real["actions"] == check["actions"], (check, real)
+    assert real["namespaces"] == check["namespaces"]
