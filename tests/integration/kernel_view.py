@@ -27,7 +27,10 @@ import subprocess
 import time
 from typing import Any
 
-MARKER = "managed-by=linuxnet.ipvlan"  # the alias the topology module puts on lo
+# The alias topology puts on lo of the namespaces it manages (and on its slaves): the owner follows
+# (0.1.0 wrote the marker alone: owner default).
+MARKER = "managed-by=linuxnet.ipvlan"
+OWNER_PREFIX = MARKER + " owner="
 PROTOCOLS = {"redirect": 1, "kernel": 2, "boot": 3, "static": 4, "ra": 9}
 SCOPES = {"global": "universe"}  # ip's name for scope 0; link, host, site and nowhere match
 KERNEL_PROTOCOLS = ("kernel", "ra")
@@ -204,6 +207,14 @@ def route_facts(entry: dict, family: int) -> dict:
     }
 
 
+def _owner(alias: str | None) -> str | None:
+    if alias == MARKER:
+        return "default"
+    if alias and alias.startswith(OWNER_PREFIX) and " " not in alias[len(OWNER_PREFIX):]:
+        return alias[len(OWNER_PREFIX):] or None
+    return None
+
+
 def link_facts(link: dict) -> dict:
     alias = link.get("ifalias")
     return {
@@ -213,7 +224,8 @@ def link_facts(link: dict) -> dict:
         "mtu": link["mtu"],
         "mac": link.get("address"),
         "alias": alias,
-        "managed": alias == MARKER,
+        "managed": _owner(alias) is not None,
+        "owner": _owner(alias),
         "addresses": sorted((_cidr(info) for info in link.get("addr_info", [])), key=lambda t: (":" in t, t)),
     }
 

@@ -21,6 +21,7 @@ documentation prefixes are used, and addresses and routes only inside the test's
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
@@ -57,8 +58,8 @@ class Start:
     optional: list = field(default_factory=list)          # argv lists the kernel may refuse
 
     def __repr__(self) -> str:
-        lines = ["ip " + " ".join(argv) for argv in self.required]
-        lines += ["ip " + " ".join(argv) + "   # may be refused" for argv in self.optional]
+        lines = ["ip " + shlex.join(argv) for argv in self.required]
+        lines += ["ip " + shlex.join(argv) + "   # may be refused" for argv in self.optional]
         return "Start(\n    " + "\n    ".join(lines) + "\n)"
 
     def _repr_pretty_(self, printer, cycle):  # hypothesis prints failing examples with this
@@ -101,6 +102,10 @@ def _in(netns: str | None) -> list[str]:
 # --------------------------------------------------------------------------- start states
 
 
+def _quoted(word: str) -> str:
+    return f'"{word}"' if " " in word else word
+
+
 def batches(commands: list[list[str]]) -> list[tuple[list[str], str]]:
     """The commands as ``ip -batch`` input per namespace: (["-n", NS] or [], lines), root first.
 
@@ -110,7 +115,7 @@ def batches(commands: list[list[str]]) -> list[tuple[list[str], str]]:
     grouped: dict = {}
     for argv in commands:
         netns, rest = (argv[1], argv[2:]) if argv[0] == "-n" else (None, argv)
-        grouped.setdefault(netns, []).append(" ".join(rest) + "\n")
+        grouped.setdefault(netns, []).append(" ".join(_quoted(word) for word in rest) + "\n")
     return [(["-n", netns] if netns else [], "".join(lines))
             for netns, lines in sorted(grouped.items(), key=lambda item: item[0] is not None)]
 
@@ -127,6 +132,11 @@ def starts(draw, prefix: str) -> Start:
         start.links[name] = ["lo"]
         if draw(st.booleans()):
             start.required.append(["-n", name, "link", "set", "dev", "lo", "up"])
+        marker = draw(st.sampled_from([None, None, "managed-by=linuxnet.ipvlan",
+                                       "managed-by=linuxnet.ipvlan owner=default",
+                                       "managed-by=linuxnet.ipvlan owner=tenant-a"]))
+        if marker:  # as topology (0.1.0, or an owner) left it: purge's candidates
+            start.required.append(["-n", name, "link", "set", "dev", "lo", "alias", marker])
     for index in range(draw(st.integers(0, MAX_VETHS))):
         name_a, name_b = veth_names(prefix, index)
         netns_a = draw(st.sampled_from(start.namespaces))
@@ -304,6 +314,9 @@ def topology_tasks(draw, start: Start, names: list[str]) -> Task:
     params = {"namespaces": entries}
     if draw(st.booleans()):
         params["purge"] = True
+    owner = draw(st.sampled_from([None, None, "default", "tenant-a"]))
+    if owner:
+        params["owner"] = owner
     return Task("topology", params)
 
 

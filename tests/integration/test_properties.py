@@ -42,7 +42,7 @@ from inprocess import Client, Harness
 from private_netns import private_run_netns
 
 PREFIX = helpers.SESSION_PREFIX + "p"  # every name an example uses starts with it
-CI_EXAMPLES = 120
+CI_EXAMPLES = 160
 SYSTEM_SHARE = 4  # /usr/bin/python3 (pyroute2 0.7) runs a quarter of the examples
 
 settings.register_profile(
@@ -57,7 +57,7 @@ ASSUMED = " (check mode assumes an earlier task of the play provides it)"
 # What check mode assumes an earlier task provides (the planner's missing()): namespaces, links,
 # links up, a gateway made reachable.
 ASSUMABLE = ("does not exist; create it first", "not found in", "is down", "is not reachable in")
-RETURNS_IGNORED = {"changed", "failed", "msg", "actions", "diff", "warnings", "deprecations", "second_pass"}
+RETURNS_IGNORED = {"changed", "failed", "msg", "actions", "diff", "warnings", "deprecations", "second_pass", "invocation"}
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -214,3 +214,75 @@ def cleanup() -> list[str]:
     still += [link["ifname"] for link in kernel_view.read([], PREFIX)[None]["links"]]
     assert not still, f"could not remove {still}"
     return links + namespaces
+
+
+# --------------------------------------------------------------------------- the harness is faithful
+
+N0, N1, N2, _N3 = scenarios.namespace_names(PREFIX)
+V0A, V0B = scenarios.veth_names(PREFIX, 0)
+V1A, V1B = scenarios.veth_names(PREFIX, 1)
+OWNED = "managed-by=linuxnet.ipvlan owner=tenant-a"
+FAITHFUL = {
+    # purge by owner, exact routes through a veth, a namespace taking its veth peer with it
+    "topology": (
+        [["netns", "add", N0], ["netns", "add", N1], ["netns", "add", N2],
+         ["-n", N1, "link", "set", "dev", "lo", "alias", OWNED], ["-n", N2, "link", "set", "dev", "lo", "alias", OWNED],
+         ["link", "add", "name", V0A, "netns", N0, "type", "veth", "peer", "name", V0B, "netns", N2],
+         ["link", "add", "name", V1A, "netns", N1, "type", "veth", "peer", "name", V1B],
+         ["-n", N0, "link", "set", "dev", V0A, "up"], ["-n", N0, "address", "add", "192.0.2.1/24", "dev", V0A],
+         ["-n", N0, "route", "add", "203.0.113.0/24", "via", "192.0.2.254", "proto", "static"]],
+        "topology", {"namespaces": [{"name": N0, "routes": [
+            {"dst": "198.51.100.0/24", "gateway": "192.0.2.254"},
+            {"dst": "2001:db8:100::/64", "type": "unreachable"}]}, {"name": N2}],
+            "owner": "tenant-a", "purge": True}),
+    # secondaries: a primary that goes takes them with it, those to keep come back
+    "address": (
+        [["netns", "add", N0], ["-n", N0, "link", "set", "dev", "lo", "up"],
+         ["-n", N0, "address", "add", "192.0.2.1/24", "dev", "lo"],
+         ["-n", N0, "address", "add", "192.0.2.2/24", "dev", "lo"],
+         ["-n", N0, "address", "add", "2001:db8::1/64", "dev", "lo", "nodad"]],
+        "address", {"netns": N0, "dev": "lo", "addresses": ["192.0.2.2/24", "198.51.100.1/24", "2001:db8::2/64"],
+                    "purge": True, "nodad": True}),
+    # a refusal: the same message, nothing changed
+    "route refused": (
+        [["netns", "add", N0], ["-n", N0, "link", "set", "dev", "lo", "up"],
+         ["-n", N0, "address", "add", "2001:db8::1/64", "dev", "lo", "nodad"]],
+        "route", {"netns": N0, "dst": "default", "gateway": "2001:db8::fe", "dev": "lo"}),
+}
+COMPARED = {"changed", "failed", "msg", "actions", "diff", "warnings"}
+
+
+@pytest.mark.parametrize("case", list(FAITHFUL))
+def test_harness_is_faithful(case, python_interpreter, private_netns, request):  # pylint: disable=redefined-outer-name,unused-argument
+    """The in-process harness returns what ansible-playbook returns, under both interpreters:
+    check mode, the real run and a second run of one task, on the same start state."""
+    commands, module, params = FAITHFUL[case]
+    runner = request.getfixturevalue("venv_harness" if python_interpreter == str(helpers.VENV_PYTHON)
+                                     else "system_harness")
+    names = scenarios.namespace_names(PREFIX)
+    try:
+        build(scenarios.Start(required=commands))
+        kernel_view.settle(names, PREFIX)
+        check = runner.run(module, params, check=True, diff=True)
+        task = {"linuxnet.ipvlan." + module: params, "diff": True}
+        play = helpers.run_tasks([dict(task, name="check", check_mode=True), dict(task, name="real"),
+                                  dict(task, name="again")],
+                                 interpreter=python_interpreter, expect_failure=check["failed"])
+        assert_same_result(check, play.task("check"))
+        if check["failed"]:
+            return
+        real = play.task("real")
+        assert real["actions"] == check["actions"] and real.diff == check.get("diff")
+        assert returned(real) == returned(check)
+        assert_same_result(runner.run(module, params, diff=True), play.task("again"))
+    finally:
+        cleanup()
+
+
+def assert_same_result(inprocess: dict, playbook) -> None:
+    keys = (set(inprocess) - RETURNS_IGNORED) | (COMPARED & (set(inprocess) | set(playbook)))
+    mine = {key: inprocess.get(key) for key in keys}
+    theirs = {key: playbook.get(key) for key in keys}
+    theirs["warnings"] = playbook.get("warnings") or None
+    mine["warnings"] = inprocess.get("warnings") or None
+    assert mine == theirs, "in process vs ansible-playbook\n" + kernel_view.diff_text(theirs, mine)
