@@ -43,8 +43,10 @@ class Harness:
     """Runs modules in this process; remembers the specs the last run planned."""
 
     def __init__(self) -> None:
-        from ansible.module_utils import _internal  # pylint: disable=import-outside-toplevel
-
+        try:
+            from ansible.module_utils import _internal  # pylint: disable=import-outside-toplevel
+        except ImportError:  # ansible-core < 2.19
+            _internal = None
         # With controller code imported, module warnings would go to the display, not the result.
         if getattr(_internal, "is_controller", False):
             raise RuntimeError("ansible controller code is loaded in this process: results would lose warnings")
