@@ -92,19 +92,29 @@ class CreateNetns(Action):
 
 @dataclass(frozen=True)
 class DeleteNetns(Action):
+    """The namespace goes, and with it the peers elsewhere of its veth links.
+
+    The kernel tears a namespace down in the background once its name (and every other user) is
+    gone; apply waits until the peers are gone too, so that what follows sees what was predicted.
+    """
     leftover: Optional[str] = None   # what holds the name when it is no namespace
+    peers: Tuple = ()                # (netns, name, ifindex) of the veth ends elsewhere
     capability = CAP_SYS_ADMIN
 
     def describe(self):
         if self.leftover:
             return 'remove /run/netns/%s (%s)' % (display_name(self.netns), self.leftover)
-        return 'delete namespace %s' % display_name(self.netns)
+        return 'delete namespace %s%s' % (display_name(self.netns), ''.join(
+            ', and with it veth %s%s' % (name, _where(netns)) for netns, name, _index in self.peers))
 
     def predict(self, world):
         world.namespaces[self.netns] = Namespace(self.netns, exists=False)
+        for netns, name, _index in self.peers:
+            world.get(netns).drop_link(name)
 
     def apply(self, session):
         session.delete_netns(self.netns)
+        session.wait_gone([(netns, index) for netns, _name, index in self.peers])
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ class Link:
     mac: Optional[str] = None
     alias: Optional[str] = None
     # For stacked links (ipvlan): the master's ifindex and its namespace, resolved
-    # from IFLA_LINK and IFLA_LINK_NETNSID.
+    # from IFLA_LINK and IFLA_LINK_NETNSID; for a veth, its peer's.
     master_index: Optional[int] = None
     master_netnsid: Optional[int] = field(default=None, compare=False)
     master_netns: Optional[str] = ROOT
@@ -257,8 +257,8 @@ class Namespace:
     def link_down(self, dev, family=None):
         """Admin down, or the last IPv4 address gone (fib_sync_down_dev, rt6_sync_down_dev): every
         route through DEV goes; a multipath route with a live path elsewhere stays, that path dead."""
-        self.routes = [r for r in self.routes
-                       if family not in (None, r.family) or not all(self._dead(p, dev) for p in r.paths)]
+        self.routes = [r for r in self.routes if family not in (None, r.family) or not r.through(dev)
+                       or not all(self._dead(p, dev) for p in r.paths)]
 
     def _dead(self, path, dev):
         """Is a next hop dead once DEV is down: through DEV, or through a link already down?"""
@@ -347,6 +347,12 @@ class World:
         # The clone reads through to the original so that both see one kernel read.
         clone._loader = lambda name: self.get(name).copy()
         return clone
+
+    def veth_peers_in(self, name):
+        """The veth ends in other namespaces whose peer is in namespace NAME, as (namespace, link):
+        the kernel deletes them when it tears NAME down (every namespace is read)."""
+        return [(ns.name, link) for ns in self.all() if ns.name != name and ns.exists
+                for link in ns.links.values() if link.kind == 'veth' and link.master_netns == name]
 
     def master_of(self, link):
         """The master link of a stacked link (ipvlan), or None when it cannot be seen."""

@@ -189,7 +189,8 @@ class _Planner:
             return
         namespace = self.after.get(spec.name)
         if namespace.exists:
-            self.emit(DeleteNetns(spec.name))
+            peers = tuple((netns, link.name, link.ifindex) for netns, link in self.after.veth_peers_in(spec.name))
+            self.emit(DeleteNetns(spec.name, peers=peers))
         elif namespace.leftover is not None:
             self.emit(DeleteNetns(spec.name, leftover=namespace.leftover.what))
 
@@ -585,6 +586,12 @@ def _gateway_dev(namespace, gateway, dev, onlink, netns):
                 and not (gateway.version == 6 and other.dev == 'lo')
                 and other.family == gateway.version and (other.family == 6 or other.scope >= SCOPES['link'])
                 and gateway in other.dst and dev in (None, other.dev)):
+            link = namespace.links.get(other.dev)
+            if link is not None and not link.up:
+                # An IPv4 route of scope host stays when its link goes down: the kernel finds it, then ENETDOWN.
+                raise TaskError('gateway: %s is reached through %s in %s, which is down; the kernel refuses a route '
+                                'through a link that is down (ENETDOWN): bring it up first'
+                                % (gateway, other.dev, netns_label(netns)))
             return other.dev
     raise TaskError('gateway: %s is not reachable in %s: no address on an up link%s covers it; add an '
                     'address in its subnet first, or set onlink: true'

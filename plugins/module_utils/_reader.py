@@ -183,14 +183,14 @@ def read_namespace(ipr, name):
 
 
 def resolve_masters(ipr, namespace, candidates, open_fd):
-    """Name the namespace of each ipvlan's master.
+    """Name the namespace of each ipvlan's master and of each veth's peer (both IFLA_LINK).
 
     IFLA_LINK_NETNSID is an id local to the namespace being read, so it is
     matched against the ids this namespace gives each candidate namespace.
     """
     known = {}
     for link_name, link in list(namespace.links.items()):
-        if link.kind != 'ipvlan':
+        if link.kind not in ('ipvlan', 'veth'):
             continue
         if link.master_netnsid is None:
             master_netns = namespace.name

@@ -25,6 +25,9 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkError, open_iproute
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._reader import read_namespace, resolve_masters
 
+# How long deleting a namespace waits for the kernel to take its veth peers elsewhere with it.
+PEER_PATIENCE = 10.0
+
 
 class Session:
     """Netlink sockets by namespace, plus the operations actions need."""
@@ -91,6 +94,20 @@ class Session:
         if not found:
             raise TaskError('link %s not found in %s' % (name, netns_label(netns)))
         return found[0]
+
+    def wait_gone(self, links, patience=PEER_PATIENCE):
+        """Wait until LINKS, (netns, ifindex) each, are gone; a namespace that some process still
+        holds keeps them: after PATIENCE seconds, stop waiting (verification then shows them)."""
+        deadline = time.monotonic() + patience
+        for netns, index in links:
+            while time.monotonic() < deadline:
+                try:
+                    self.ipr(netns).link('get', index=index)
+                except NetlinkError as exc:
+                    if exc.code == errno.ENODEV:
+                        break
+                    raise
+                time.sleep(0.01)
 
     # --- namespaces --------------------------------------------------------------
 

@@ -10,6 +10,7 @@ host kernel, on namespaces of the netns fixture.
 from __future__ import annotations
 
 import pytest
+import helpers
 from helpers import ip, routes
 from inprocess import Harness
 
@@ -128,3 +129,52 @@ def test_a_local_gateway_is_refused_before_acting(harness, netns, veth, route, r
         assert real["msg"].startswith("gateway:") and "local" in real["msg"] and "errno" not in real, real
     else:
         assert real["changed"] and real["actions"] == check["actions"] and harness.residual() == [], (check, real)
+
+
+@pytest.mark.parametrize("peer_in_root", [False, True])
+def test_deleting_a_namespace_takes_its_veth_peers_elsewhere(harness, netns, veth, peer_in_root):
+    """A kernel side effect the planner did not predict: the kernel tears a deleted namespace down in
+    the background and takes the peers of its veth links with it. Check mode showed the peer as
+    staying, and what came after met it or not depending on timing."""
+    doomed = netns()
+    other = None if peer_in_root else netns()
+    peer = veth(doomed, other, up=True)[1]
+    params = {"namespaces": [{"name": doomed, "state": "absent"}]}
+    if other:
+        params["namespaces"].append({"name": other})
+    check, real = check_then_real(harness, "topology", params)
+    where = f"namespace {other}" if other else "the root namespace"
+    assert real["actions"] == check["actions"], (check, real)
+    assert f"delete namespace {doomed}, and with it veth {peer} in {where}" in real["actions"], real
+    if other:
+        assert peer not in real["namespaces"][other]["links"], real
+        assert real["namespaces"] == check["namespaces"]
+    assert helpers.link(other, peer) is None   # gone when the task returns, not some time later
+
+
+def test_a_gateway_reached_through_a_link_that_went_down_is_refused_before_acting(harness, netns):
+    """Kernel refusal the planner did not predict: an IPv4 route of scope host through a link that
+    went down stays; a gateway it covers is found through that link and the kernel says ENETDOWN."""
+    name = netns(lo_up=True)
+    ip("route", "add", "default", "dev", "lo", "scope", "host", "table", "default", netns=name)
+    ip("link", "set", "dev", "lo", "down", netns=name)
+    check, real = check_then_real(harness, "route", {"netns": name, "dst": "198.51.100.0/24",
+                                                     "gateway": "203.0.113.254"})
+    assert real["failed"] and not real["changed"] and "errno" not in real, real
+    assert real["msg"].startswith("gateway: 203.0.113.254 is reached through lo") and "down" in real["msg"], real
+    assert check["warnings"] == [real["msg"] + " (check mode assumes an earlier task of the play provides it)"]
+
+
+def test_a_link_going_down_leaves_a_route_through_another_down_link(harness, netns, veth):
+    """Predicted state vs read state: deleting a namespace took the veth peer's last IPv4 address,
+    and the prediction then dropped a scope host route through lo (down), which the kernel keeps."""
+    doomed, kept = netns(), netns()
+    peer = veth(doomed, kept, up=True)[1]
+    ip("address", "add", "192.0.2.1/25", "dev", peer, netns=kept)
+    ip("route", "add", "198.51.100.0/24", "dev", "lo", "scope", "host", "table", "default", netns=kept)
+    params = {"namespaces": [{"name": kept, "lo": False, "routes": [
+        {"dst": "198.51.100.0/24", "dev": "lo", "scope": "host", "table": "default"}]},
+        {"name": doomed, "state": "absent"}]}
+    check, real = check_then_real(harness, "topology", params)
+    assert real["changed"] and not real["failed"] and real["actions"] == check["actions"], (check, real)
+    assert real["namespaces"] == check["namespaces"]

@@ -117,6 +117,21 @@ def test_delete_namespace_diff() -> None:
     assert diff(the_plan) == ({'ns0': {'state': 'present'}}, {'ns0': {'state': 'absent'}})
 
 
+def test_delete_namespace_takes_the_veth_peers_elsewhere() -> None:
+    """The kernel deletes the peer of each veth of a deleted namespace: ns1's v0b and the root's v1b go."""
+    v0a = Link('v0a', ifindex=2, kind='veth', up=True, master_index=2, master_netns='ns1')
+    v0b = Link('v0b', ifindex=2, kind='veth', up=True, master_index=2, master_netns='ns0')
+    v1b = Link('v1b', ifindex=7, kind='veth', up=True, master_index=3, master_netns='ns0')
+    ns1 = namespace('ns1', lo(), v0b)
+    ns1.addresses.append(Address('v0b', ipaddress.ip_interface('192.0.2.1/24')))
+    the_plan = plan([NamespaceSpec('ns0', ensure='absent')],
+                    world(namespace(ROOT, lo(), v1b), namespace('ns0', lo(), v0a), ns1))
+    assert the_plan.describe() == ['delete namespace ns0, and with it veth v1b in the root namespace, '
+                                   'and with it veth v0b in namespace ns1']
+    assert list(the_plan.after.get('ns1').links) == ['lo'] and the_plan.after.get('ns1').addresses == []
+    assert list(the_plan.after.get(ROOT).links) == ['lo']
+
+
 def test_exists_on_missing_namespace_fails() -> None:
     with pytest.raises(TaskError, match=r'^netns: namespace ns0 does not exist'):
         plan([NamespaceSpec('ns0', ensure='exists', links=(LinkSpec('lo', up=True),))], world(namespace(ROOT, lo())))

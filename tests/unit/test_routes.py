@@ -367,6 +367,16 @@ def test_link_down_flushes_its_routes_but_a_multipath_route_with_another_path_st
     assert after_routes(the_plan) == ['192.0.2.0/24 dev eth1 proto kernel scope link src 192.0.2.2', partly.render()]
 
 
+def test_link_down_leaves_the_routes_through_other_links_that_are_down() -> None:
+    """Found by the property tests: a route through lo, which was down already, was predicted gone when
+    eth1 went down (all its paths dead), though it has no path through eth1: the kernel keeps it."""
+    through_lo = Route(net('203.0.113.0/24'), dev='lo', table=253, metric=10, scope=SCOPES['host'])
+    current = ns0(through_lo)
+    current.links['lo'] = replace(current.links['lo'], up=False)
+    the_plan = checked_plan([NamespaceSpec('ns0', links=(LinkSpec('eth1', up=False),))], current)
+    assert through_lo.render() in after_routes(the_plan)
+
+
 def test_a_deleted_link_takes_ipv4_routes_through_it_and_ipv6_siblings_through_it() -> None:
     current = ns0(Route(net('198.18.3.0/24'), nexthops=(NextHop(GW, 'eth0'), NextHop(addr('192.0.2.1'), 'eth1'))),
                   Route(net('2001:db8:5::/48'), metric=1024, nexthops=(NextHop(GW6, 'eth0'),
