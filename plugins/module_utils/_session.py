@@ -31,6 +31,7 @@ class Session:
 
     def __init__(self):
         self._sockets = {}
+        self._identities = {}   # netns -> the namespace its socket reaches (see refresh)
         self._names = None   # the named namespaces, listed once: mountinfo grows with each one
 
     def close(self):
@@ -49,6 +50,7 @@ class Session:
             try:
                 with _netns.entered(netns):
                     self._sockets[netns] = open_iproute()
+                    self._identities[netns] = _identity('/proc/thread-self/ns/net')
             except FileNotFoundError:
                 raise TaskError('%s does not exist' % netns_label(netns))
             except PermissionError:
@@ -58,6 +60,7 @@ class Session:
         return self._sockets[netns]
 
     def forget(self, netns):
+        self._identities.pop(netns, None)
         ipr = self._sockets.pop(netns, None)
         if ipr is not None:
             ipr.close()
@@ -143,8 +146,19 @@ class Session:
         return True
 
     def refresh(self):
-        """Forget what was listed, so that the next world() reads the kernel anew."""
+        """Forget what was listed, so that the next world() reads the kernel anew.
+
+        True when a namespace this session has a socket in was removed, or replaced by another
+        of the same name (ip netns del + add), since the socket was opened: the socket still
+        reaches the old namespace, so what was applied through it missed the namespace of that
+        name (a race).  Such sockets are closed: the next read opens the namespace by name.
+        """
         self._names = None
+        stale = [netns for netns in self._sockets
+                 if netns is not ROOT and self._identities[netns] != _identity(_netns.netns_path(netns))]
+        for netns in stale:
+            self.forget(netns)
+        return bool(stale)
 
     # --- applying ----------------------------------------------------------------
 
@@ -164,6 +178,15 @@ def _lists_module(path, name):
             return any(line.split(':', 1)[0].rsplit('/', 1)[-1].split('.ko', 1)[0] == name for line in listing)
     except OSError:
         return False
+
+
+def _identity(path):
+    """Which namespace PATH is (a bind mount under /run/netns, or a /proc ns link); None if gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 LOCK_PATH = '/run/linuxnet-ipvlan.lock'
