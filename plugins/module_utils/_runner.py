@@ -114,6 +114,8 @@ def converge(session, specs_for, check_mode):
         # A namespace replaced under a socket of ours is a race too, whatever the kernel answered.
         raced = session.refresh() or raced
         residual = _replan(session, specs_for, applied)
+        # So is an address or a route that another process changed meanwhile (until this read).
+        raced = session.others_changed() or raced
         if not residual.changed:
             return Outcome(first, applied, residual.before, repaired)
         if not raced:
