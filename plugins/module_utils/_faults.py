@@ -8,12 +8,15 @@
 LINUXNET_IPVLAN_TEST_KILL_AT=<point>: the module sends itself SIGKILL at <point> and dies
 there exactly as if killed from outside (no cleanup, no finally block runs).
 LINUXNET_IPVLAN_TEST_STOP_AT=<point>: it stops itself there (SIGSTOP) until the test that
-races it sends SIGCONT.  The points of the runner:
+races it sends SIGCONT.  The points:
 
-    action N    before the N-th action it applies (0-based, counted over all passes)
-    verify N    after the N-th pass of actions (1-based), before the re-read that verifies it
+    action N        before the N-th action it applies (0-based, counted over all passes)
+    verify N        after the N-th pass of actions (1-based), before the re-read that verifies it
+    run-dir-bound, netns-file, netns-unshared, netns-mounted
+                    the steps of namespace creation (_netns.py)
 
-Used by tests/integration/test_faults.py and test_races.py; nothing else sets the variables.
+Used by tests/integration/test_faults.py, test_races.py and test_netns.py; nothing else sets
+the variables.
 """
 
 from __future__ import annotations
