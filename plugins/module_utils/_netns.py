@@ -282,7 +282,8 @@ def _open_netns(name):
 def entered(name):
     """Switch this thread into namespace NAME (None: stay) and always switch back.
 
-    Raises FileNotFoundError when the namespace does not exist: it is never created.
+    Raises FileNotFoundError when the namespace does not exist (or stopped being one while
+    it was opened): it is never created.
     """
     if name is None:
         yield
@@ -292,7 +293,13 @@ def entered(name):
     try:
         # /proc/1/ns/net is not always readable (sandboxes): save our own instead.
         saved = os.open('/proc/thread-self/ns/net', os.O_RDONLY | os.O_CLOEXEC)
-        _setns(target)
+        try:
+            _setns(target)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:
+                raise
+            # Not a namespace any more: "ip netns del" unmounts it, then unlinks the file.
+            raise FileNotFoundError(errno.ENOENT, '%s is no longer a network namespace' % netns_path(name))
         try:
             yield
         finally:
