@@ -25,6 +25,7 @@ import errno
 import os
 import re
 import stat
+import time
 from dataclasses import dataclass
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._caps import CAP_SYS_ADMIN, require
@@ -186,10 +187,16 @@ def _setns(fd):
     _check(_c().setns(fd, CLONE_NEWNET), 'setns')
 
 
+# iproute2 mounts the namespace on the file it made within milliseconds: a younger empty file
+# may be another tool's create in progress, not a leftover, and two namespaces would stack there.
+LEFTOVER_GRACE = 1.0
+
+
 def _open_leftover_file(path):
     """The empty, unmounted file of an interrupted create, opened without following links."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     st = os.fstat(fd)
+    time.sleep(max(0.0, st.st_ctime + LEFTOVER_GRACE - time.time()))
     if not stat.S_ISREG(st.st_mode) or st.st_size != 0 or os.path.basename(path) in _top_mounts():
         os.close(fd)
         raise OSError(errno.EEXIST, '%s is no longer an empty leftover file' % path)
