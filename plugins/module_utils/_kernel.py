@@ -20,6 +20,8 @@ CAP_NAMES = {CAP_NET_ADMIN: 'CAP_NET_ADMIN', CAP_SYS_ADMIN: 'CAP_SYS_ADMIN'}
 IFF_UP = 0x1
 
 NLM_F_DUMP_INTR = 0x10  # a dump that a concurrent change interrupted: it may miss or repeat objects
+# rtnetlink multicast groups: RTNLGRP_IPV4_IFADDR, _IPV4_ROUTE, _IPV6_IFADDR, _IPV6_ROUTE
+RTNLGRP_ADDRESSES_AND_ROUTES = (5, 7, 9, 11)
 
 IFA_F_SECONDARY = 0x01  # IPv4 only: the same bit is IFA_F_TEMPORARY for IPv6
 IFA_F_NODAD = 0x02

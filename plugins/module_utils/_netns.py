@@ -24,11 +24,12 @@ import ctypes
 import errno
 import os
 import re
-import signal
 import stat
+import time
 from dataclasses import dataclass
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._caps import CAP_SYS_ADMIN, require
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._faults import fault_point
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import Leftover, display_name
 
 NETNS_RUN_DIR = '/run/netns'
@@ -41,10 +42,6 @@ UMOUNT_NOFOLLOW = 8
 MAX_STACKED_MOUNTS = 64   # mounts stacked on one name that removal takes off, at most
 
 LEFTOVER_FILE = 'leftover file'
-
-# Tests set this to a point name below to have the module killed (SIGKILL) there,
-# so that a re-run can be shown to repair what the kill left.
-KILL_AT_ENV = 'LINUXNET_IPVLAN_TEST_KILL_AT'
 
 _libc = None
 
@@ -62,11 +59,6 @@ def _check(result, what):
     if result != 0:
         err = ctypes.get_errno()
         raise OSError(err, '%s: %s' % (what, os.strerror(err)))
-
-
-def _kill_point(point):
-    if os.environ.get(KILL_AT_ENV) == point:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def netns_path(name):
@@ -187,7 +179,7 @@ def _prepare_run_dir():
         _check(-1, 'make %s shared' % NETNS_RUN_DIR)
     # Not a mount point yet: bind it onto itself, then retry.
     _check(libc.mount(path, path, b'none', MS_BIND | MS_REC, None), 'bind %s' % NETNS_RUN_DIR)
-    _kill_point('run-dir-bound')
+    fault_point('run-dir-bound')
     _check(libc.mount(b'none', path, None, MS_SHARED | MS_REC, None), 'make %s shared' % NETNS_RUN_DIR)
 
 
@@ -195,10 +187,16 @@ def _setns(fd):
     _check(_c().setns(fd, CLONE_NEWNET), 'setns')
 
 
+# iproute2 mounts the namespace on the file it made within milliseconds: a younger empty file
+# may be another tool's create in progress, not a leftover, and two namespaces would stack there.
+LEFTOVER_GRACE = 1.0
+
+
 def _open_leftover_file(path):
     """The empty, unmounted file of an interrupted create, opened without following links."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     st = os.fstat(fd)
+    time.sleep(max(0.0, st.st_ctime + LEFTOVER_GRACE - time.time()))
     if not stat.S_ISREG(st.st_mode) or st.st_size != 0 or os.path.basename(path) in _top_mounts():
         os.close(fd)
         raise OSError(errno.EEXIST, '%s is no longer an empty leftover file' % path)
@@ -221,16 +219,16 @@ def create_netns(name, repair=False):
         fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0)
     saved = None
     try:
-        _kill_point('netns-file')
+        fault_point('netns-file')
         saved = os.open('/proc/thread-self/ns/net', os.O_RDONLY | os.O_CLOEXEC)
         _check(_c().unshare(CLONE_NEWNET), 'unshare')
         try:
-            _kill_point('netns-unshared')
+            fault_point('netns-unshared')
             # Mounted on the file just opened (its /proc/self/fd link), never on whatever
             # the name may point to by now.
             _check(_c().mount(b'/proc/thread-self/ns/net', b'/proc/self/fd/%d' % fd, b'none', MS_BIND, None),
                    'bind mount %s' % path)
-            _kill_point('netns-mounted')
+            fault_point('netns-mounted')
         finally:
             _setns(saved)
     except OSError:
@@ -291,7 +289,8 @@ def _open_netns(name):
 def entered(name):
     """Switch this thread into namespace NAME (None: stay) and always switch back.
 
-    Raises FileNotFoundError when the namespace does not exist: it is never created.
+    Raises FileNotFoundError when the namespace does not exist (or stopped being one while
+    it was opened): it is never created.
     """
     if name is None:
         yield
@@ -301,7 +300,13 @@ def entered(name):
     try:
         # /proc/1/ns/net is not always readable (sandboxes): save our own instead.
         saved = os.open('/proc/thread-self/ns/net', os.O_RDONLY | os.O_CLOEXEC)
-        _setns(target)
+        try:
+            _setns(target)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:
+                raise
+            # Not a namespace any more: "ip netns del" unmounts it, then unlinks the file.
+            raise FileNotFoundError(errno.ENOENT, '%s is no longer a network namespace' % netns_path(name))
         try:
             yield
         finally:

@@ -19,6 +19,7 @@ import errno
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._caps import first_missing
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import NO_IPVLAN_SUPPORT, PRIVILEGES, TaskError
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._faults import fault_point
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import World
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._planner import plan, validate
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkError, ensure_pyroute2
@@ -109,7 +110,12 @@ def converge(session, specs_for, check_mode):
     applied, repaired, current = [], [], first
     for attempt in range(1, MAX_PASSES + 1):
         raced = _apply(session, current.actions, applied, last=attempt == MAX_PASSES)
+        fault_point('verify %d' % attempt)
+        # A namespace replaced under a socket of ours is a race too, whatever the kernel answered.
+        raced = session.refresh() or raced
         residual = _replan(session, specs_for, applied)
+        # So is an address or a route that another process changed meanwhile (until this read).
+        raced = session.others_changed() or raced
         if not residual.changed:
             return Outcome(first, applied, residual.before, repaired)
         if not raced:
@@ -142,7 +148,6 @@ def _preflight(session, the_plan, check_mode):
 
 def _replan(session, specs_for, applied):
     """Read the host anew and plan the same declaration; a refusal now still reports what was applied."""
-    session.refresh()
     world = session.world()
     try:
         return plan(specs_for(world), world)
@@ -158,6 +163,7 @@ _RACE_ERRNOS = (errno.EEXIST, errno.ENOENT, errno.ENODEV, errno.ESRCH, errno.EAD
 def _apply(session, actions, applied, last):
     """Apply ACTIONS, appending each success to APPLIED; True when a race cut the pass short."""
     for action in actions:
+        fault_point('action %d' % len(applied))
         try:
             session.apply_one(action)
         except TaskError as exc:

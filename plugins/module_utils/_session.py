@@ -22,6 +22,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _netns
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._caps import CAP_SYS_ADMIN, require
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError, explain
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, Namespace, World, netns_label
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._notify import open_monitor, others_changed
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkError, open_iproute
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._reader import read_namespace, resolve_masters
 
@@ -34,12 +35,14 @@ class Session:
 
     def __init__(self):
         self._sockets = {}
+        self._identities = {}   # netns -> the namespace its socket reaches (see refresh)
+        self._monitors = {}     # netns -> a socket hearing who else changes it (see others_changed)
+        self._ports = set()     # the netlink ports of our own sockets
         self._names = None   # the named namespaces, listed once: mountinfo grows with each one
 
     def close(self):
-        for ipr in self._sockets.values():
-            ipr.close()
-        self._sockets.clear()
+        for netns in list(self._sockets):
+            self.forget(netns)
 
     def __enter__(self):
         return self
@@ -51,7 +54,10 @@ class Session:
         if netns not in self._sockets:
             try:
                 with _netns.entered(netns):
+                    self._monitors[netns] = open_monitor()   # first: it hears from the first read on
                     self._sockets[netns] = open_iproute()
+                    self._identities[netns] = _identity('/proc/thread-self/ns/net')
+                self._ports.add(self._sockets[netns].getsockname()[0])
             except FileNotFoundError:
                 raise TaskError('%s does not exist' % netns_label(netns))
             except PermissionError:
@@ -61,9 +67,19 @@ class Session:
         return self._sockets[netns]
 
     def forget(self, netns):
-        ipr = self._sockets.pop(netns, None)
-        if ipr is not None:
-            ipr.close()
+        self._identities.pop(netns, None)
+        for sockets in (self._sockets, self._monitors):
+            sock = sockets.pop(netns, None)
+            if sock is not None:
+                sock.close()
+
+    def others_changed(self):
+        """Did another process add or remove an address or a route, in a namespace this session
+        read, since it read it?  Then what verification finds left is a race."""
+        changed = False
+        for monitor in self._monitors.values():   # every one is read: what it holds is stale next time
+            changed = others_changed(monitor, self._ports) or changed
+        return changed
 
     # --- reading -----------------------------------------------------------------
 
@@ -160,8 +176,19 @@ class Session:
         return True
 
     def refresh(self):
-        """Forget what was listed, so that the next world() reads the kernel anew."""
+        """Forget what was listed, so that the next world() reads the kernel anew.
+
+        True when a namespace this session has a socket in was removed, or replaced by another
+        of the same name (ip netns del + add), since the socket was opened: the socket still
+        reaches the old namespace, so what was applied through it missed the namespace of that
+        name (a race).  Such sockets are closed: the next read opens the namespace by name.
+        """
         self._names = None
+        stale = [netns for netns in self._sockets
+                 if netns is not ROOT and self._identities[netns] != _identity(_netns.netns_path(netns))]
+        for netns in stale:
+            self.forget(netns)
+        return bool(stale)
 
     # --- applying ----------------------------------------------------------------
 
@@ -181,6 +208,15 @@ def _lists_module(path, name):
             return any(line.split(':', 1)[0].rsplit('/', 1)[-1].split('.ko', 1)[0] == name for line in listing)
     except OSError:
         return False
+
+
+def _identity(path):
+    """Which namespace PATH is (a bind mount under /run/netns, or a /proc ns link); None if gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 LOCK_PATH = '/run/linuxnet-ipvlan.lock'

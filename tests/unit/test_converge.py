@@ -124,12 +124,16 @@ class StandInKernel:
         self.disobey = disobey
         self.fail = fail
         self.applied: list[t.Any] = []
+        self.others: list[bool] = []   # what others_changed answers, pass by pass (then False)
 
     def world(self) -> World:
         return self.state.copy()
 
     def refresh(self) -> None:
         pass
+
+    def others_changed(self) -> bool:
+        return self.others.pop(0) if self.others else False
 
     def ipvlan_supported(self, may_load: bool) -> bool:
         return True
@@ -193,6 +197,18 @@ def test_a_race_is_re_read_and_converged() -> None:
     outcome = converge(kernel, lambda world: lo_up_spec(), check_mode=False)
     assert [a.describe() for a in kernel.applied] == ['set lo in namespace ns0 up']
     assert outcome.changed
+
+
+def test_a_change_another_process_made_after_ours_is_a_race() -> None:
+    # Another process takes lo down again after we brought it up; the kernel's notifications said
+    # who did it: a second pass, not a wrong prediction.
+    kernel = StandInKernel(host(root()), disobey=lambda action, world: isinstance(action, SetLink) and
+                           bool(kernel.others))
+    kernel.others = [True]
+    outcome = converge(kernel, lambda world: lo_up_spec(), check_mode=False)
+    assert [a.describe() for a in kernel.applied] == ['create namespace ns0', 'set lo in namespace ns0 up',
+                                                      'set lo in namespace ns0 up']
+    assert outcome.final.get('ns0').links['lo'].up and 'second_pass' not in outcome.result(diff=False)
 
 
 def test_a_route_the_kernel_flushed_is_repaired_by_a_second_pass() -> None:
