@@ -5,9 +5,11 @@
 
 """The kernel side: a netlink session per module run, the world it reads, the applier.
 
-A session enters each namespace once (a setns in this thread, no fork), opens
-one socket there and keeps it: a netlink socket stays bound to the namespace
-it was created in.  Every socket is closed when the session ends.
+A session enters a namespace (a setns in this thread, no fork) to open a socket
+there, and keeps it: a netlink socket stays bound to the namespace it was
+created in.  Two kinds: a DumpSocket for reading (every namespace read), and an
+IPRoute for changes (only the namespaces a plan changes: a no-change run never
+imports IPRoute).  Every socket is closed when the session ends.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _netns
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._caps import CAP_SYS_ADMIN, require
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError, explain
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, Namespace, World, netns_label
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkError, open_iproute
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import DumpSocket, NetlinkError, open_iproute
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._reader import read_namespace, resolve_masters
 
 
@@ -30,13 +32,15 @@ class Session:
     """Netlink sockets by namespace, plus the operations actions need."""
 
     def __init__(self):
-        self._sockets = {}
+        self._sockets = {}   # netns -> IPRoute, for changes
+        self._readers = {}   # netns -> DumpSocket, for reading
         self._names = None   # the named namespaces, listed once: mountinfo grows with each one
 
     def close(self):
-        for ipr in self._sockets.values():
-            ipr.close()
+        for sock in list(self._sockets.values()) + list(self._readers.values()):
+            sock.close()
         self._sockets.clear()
+        self._readers.clear()
 
     def __enter__(self):
         return self
@@ -45,22 +49,32 @@ class Session:
         self.close()
 
     def ipr(self, netns):
-        if netns not in self._sockets:
+        """The socket that changes NETNS (pyroute2's IPRoute)."""
+        return self._open(self._sockets, netns, open_iproute)
+
+    def reader(self, netns):
+        """The socket that reads NETNS (a DumpSocket)."""
+        return self._open(self._readers, netns, DumpSocket)
+
+    @staticmethod
+    def _open(sockets, netns, factory):
+        if netns not in sockets:
             try:
                 with _netns.entered(netns):
-                    self._sockets[netns] = open_iproute()
+                    sockets[netns] = factory()
             except FileNotFoundError:
                 raise TaskError('%s does not exist' % netns_label(netns))
             except PermissionError:
                 # setns: the kernel's word for a missing CAP_SYS_ADMIN.
                 require(CAP_SYS_ADMIN, 'entering %s' % netns_label(netns))
                 raise
-        return self._sockets[netns]
+        return sockets[netns]
 
     def forget(self, netns):
-        ipr = self._sockets.pop(netns, None)
-        if ipr is not None:
-            ipr.close()
+        for sockets in (self._sockets, self._readers):
+            sock = sockets.pop(netns, None)
+            if sock is not None:
+                sock.close()
 
     # --- reading -----------------------------------------------------------------
 
@@ -73,24 +87,24 @@ class Session:
         if netns is not ROOT and netns not in self.names():
             return Namespace(netns, exists=False, leftover=_netns.leftover(netns))
         try:
-            ipr = self.ipr(netns)
+            sock = self.reader(netns)
         except TaskError:
             # Removed by someone else since it was listed (container runtimes, other runs):
             # it is gone, not an error.
             if not _netns.netns_exists(netns):
                 return Namespace(netns, exists=False)
             raise
-        namespace = read_namespace(ipr, netns)
-        return resolve_masters(ipr, namespace, [ROOT] + self.names(), _netns.open_netns_fd)
+        namespace = read_namespace(sock, netns)
+        return resolve_masters(sock, namespace, [ROOT] + self.names(), _netns.open_netns_fd)
 
     def world(self):
         return World(loader=self.read, names=self.names)
 
     def ifindex(self, netns, name):
-        found = self.ipr(netns).link_lookup(ifname=name)
-        if not found:
+        found = self.reader(netns).ifindex(name)
+        if found is None:
             raise TaskError('link %s not found in %s' % (name, netns_label(netns)))
-        return found[0]
+        return found
 
     # --- namespaces --------------------------------------------------------------
 
