@@ -451,7 +451,8 @@ class HostPart:
             ip_seconds = median([s["seconds"] for s in ip])
             for label in self.engines:
                 eng = [s[phase] for s in samples[label]]
-                stages = {k: median([s["stages"].get(k, 0.0) for s in eng]) for k in ("read", "plan", "apply", "after")}
+                stages = {k: median([s["stages"].get(k, 0.0) for s in eng])
+                          for k in ("read", "plan", "apply", "after", "other")}
                 rows.append(row("a", label, count, phase, median([s["seconds"] for s in eng]), ip_seconds,
                                 max(s["peak_rss_mb"] for s in eng), cpu=median([s["cpu"] for s in eng]),
                                 detail=" ".join(f"{k} {v:.2f}" for k, v in stages.items() if v)

@@ -9,13 +9,14 @@ Runs the module's own main() in this process (its AnsibleModule reads ARGS_JSON_
 task's arguments, as AnsiballZ would hand them over), so the figures are the module's work
 without Ansible's controller, transfer and interpreter start. Prints one JSON object:
 
-  seconds      read + plan + apply + after: the engine (what bench.py compares with ip -batch)
+  seconds      the engine's converge(): read, plan, apply, verify (what bench.py compares with ip -batch)
   cpu          user + system CPU seconds of the same
   stages       seconds per stage, each exclusive of the others:
                  read   kernel reads before the first change (Session.read)
                  plan   planning (the planner, minus the reads it triggers)
-                 apply  the changes (Session.apply)
-                 after  everything after the changes: re-reads and re-plans (verify, return values)
+                 apply  the changes (the runner's _apply)
+                 after  everything after the changes: the verifying re-read and re-plan
+                 other  the rest of converge() before the changes (preflight, bookkeeping)
   module       main() from start to exit: argument parsing and validation, the engine, the JSON result
   imports      importing the module and the engine's modules
   changed, actions (how many), first_actions, failed, msg: from the module's result
@@ -86,9 +87,10 @@ def instrument(clock: StageClock) -> None:
     """Time the engine's entry points where the module reaches them (names looked up at call time)."""
     session = importlib.import_module(ENGINE + "_session").Session
     session.read = timed(clock, "read", session.read)
-    session.apply = timed(clock, "apply", session.apply)
     runner = importlib.import_module(ENGINE + "_runner")
+    runner.converge = timed(clock, "other", runner.converge)
     runner.plan = timed(clock, "plan", runner.plan)
+    runner._apply = timed(clock, "apply", runner._apply)
 
 
 def main(argv: list[str]) -> int:
