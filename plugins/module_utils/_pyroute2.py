@@ -20,17 +20,19 @@ message; a read through it cost three times what it costs on 0.7.2.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
+import functools
 import importlib.util
 import os
+import platform
 import socket
 import struct
 import sys
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
-from ansible.module_utils.common.respawn import has_respawned, respawn_module
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._floor import PYTHON_FLOOR, version_text
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import NLM_F_DUMP_INTR
@@ -46,15 +48,41 @@ def _register_bare_package():
     sys.modules['pyroute2'] = importlib.util.module_from_spec(spec)
 
 
+@contextlib.contextmanager
+def _without_platform_probes():
+    """Import pyroute2 0.7 without the two processes its config module starts.
+
+    pyroute2.config (0.7) iterates platform.uname(), whose lazy ``processor`` field runs
+    ``uname -p``, and calls platform.architecture(), which runs ``file`` on the interpreter:
+    two processes per module run (seconds in a slow guest) for values nothing here uses.
+    pyroute2 0.9 reads the fields by name and passes no executable; for 0.7 both answers are
+    given without a process while pyroute2 imports, and taken back afterwards.
+    """
+    uname = platform.uname()
+    fields = getattr(uname, '__dict__', None)
+    primed = fields is not None and 'processor' not in fields
+    architecture = platform.architecture
+    if primed:
+        fields['processor'] = ''
+    platform.architecture = functools.partial(architecture, executable='')
+    try:
+        yield
+    finally:
+        platform.architecture = architecture
+        if primed:
+            fields.pop('processor', None)
+
+
 PYROUTE2_IMPORT_ERROR = None
 try:
     _register_bare_package()
-    from pyroute2.netlink import nla
-    from pyroute2.netlink.exceptions import NetlinkDumpInterrupted, NetlinkError
-    from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
-    from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
-    from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
-    from pyroute2.netlink.rtnl.rtmsg import rtmsg
+    with _without_platform_probes():
+        from pyroute2.netlink import nla
+        from pyroute2.netlink.exceptions import NetlinkDumpInterrupted, NetlinkError
+        from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
+        from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+        from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
+        from pyroute2.netlink.rtnl.rtmsg import rtmsg
 except ImportError:
     PYROUTE2_IMPORT_ERROR = traceback.format_exc()
     nla = ifinfmsg = ifaddrmsg = rtmsg = nsidmsg = None
@@ -132,6 +160,9 @@ def ensure_pyroute2(module):
     """Fail with the standard message, after trying a system Python that has pyroute2 and can run the modules."""
     if HAS_PYROUTE2:
         return
+    # Imported only here: a module run that has pyroute2 never needs them.
+    from ansible.module_utils.common.respawn import has_respawned, respawn_module  # pylint: disable=import-outside-toplevel
+
     msg = missing_required_lib('pyroute2 >= 0.7.2', reason=MISSING_REASON)
     if not has_respawned():
         interpreter, too_old = pick_interpreter(SYSTEM_INTERPRETERS, module.run_command)
