@@ -68,6 +68,12 @@ class Session:
                 # setns: the kernel's word for a missing CAP_SYS_ADMIN.
                 require(CAP_SYS_ADMIN, 'entering %s' % netns_label(netns))
                 raise
+            except OSError as exc:
+                # EINVAL: the path is no namespace any more (unmounted since it was listed, the
+                # file left for a moment by another tool's "ip netns del").
+                if exc.errno != errno.EINVAL or _netns.netns_exists(netns):
+                    raise
+                raise TaskError('%s does not exist' % netns_label(netns))
         return sockets[netns]
 
     def forget(self, netns):
