@@ -659,15 +659,17 @@ def _import_total(python: str, code: str, env: dict) -> dict:
 
 # ---------------------------------------------------------------- report
 
-def machine(accel: str = "") -> dict:
-    model = "unknown CPU"
+def cpu_model() -> str:
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            model = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), model)
+            return next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), "unknown CPU")
     except OSError:
-        pass
+        return "unknown CPU"
+
+
+def machine(accel: str = "") -> dict:
     kvm = os.access("/dev/kvm", os.R_OK | os.W_OK)
-    return {"nproc": os.cpu_count(), "cpu": model, "kernel": f"{platform.system()} {platform.release()}",
+    return {"nproc": os.cpu_count(), "cpu": cpu_model(), "kernel": f"{platform.system()} {platform.release()}",
             "kvm": kvm, "accel": accel, "load": " ".join(f"{v:.2f}" for v in os.getloadavg()),
             "date": time.strftime("%Y-%m-%d %H:%M %Z")}
 
@@ -742,17 +744,18 @@ def report(meta: dict, rows: list[dict], checks: list[dict], goals: list[dict]) 
     return "\n".join(lines)
 
 
-def update_readme(path: str, block: str) -> None:
+def update_readme(path: str, block: str, begin: str = README_BEGIN, end: str = README_END) -> None:
+    """Replace what stands between the BEGIN and END markers of PATH with BLOCK."""
     with open(path, encoding="utf-8") as fh:
         text = fh.read()
-    if README_BEGIN not in text or README_END not in text:
-        raise BenchError(f"{path} has no {README_BEGIN} ... {README_END} section")
-    head, rest = text.split(README_BEGIN, 1)
-    tail = rest.split(README_END, 1)[1]
+    if begin not in text or end not in text:
+        raise BenchError(f"{path} has no {begin} ... {end} section")
+    head, rest = text.split(begin, 1)
+    tail = rest.split(end, 1)[1]
     with open(path + ".tmp", "w", encoding="utf-8") as fh:
-        fh.write(f"{head}{README_BEGIN}\n{block}\n{README_END}{tail}")
+        fh.write(f"{head}{begin}\n{block}\n{end}{tail}")
     os.replace(path + ".tmp", path)
-    log(f"table written to {os.path.relpath(path, REPO)}")
+    log(f"figures written to {os.path.relpath(path, REPO)}")
 
 
 # ---------------------------------------------------------------- main

@@ -201,6 +201,8 @@ class VmBench:
         unit = self.guest.run(["systemctl", "is-enabled", "linuxnet-ipvlan.service"], timeout=60).strip()
         self.check(unit == "enabled", f"VM N={count} role, persistence on: the unit is {unit}")
         off = self.role(count, dict(role_vars, namespaces_persist=False), "role, persistence off again")
+        left = self.guest.run(["find", "/etc/systemd/system", "-name", "linuxnet-ipvlan.service"], timeout=60).split()
+        self.check(not left, f"VM N={count} role, persistence off: unit file and links gone ({left})")
         return {"on": on, "off": off}
 
 
