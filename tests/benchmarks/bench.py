@@ -52,7 +52,7 @@ README_BEGIN = "<!-- bench.py table: begin -->"
 README_END = "<!-- bench.py table: end -->"
 
 SYSTEM_PYTHON = "/usr/bin/python3"          # Debian's python3-pyroute2 (0.7.2 on bookworm)
-MARKER = "managed-by=linuxnet.ipvlan"
+MARKER = "managed-by=linuxnet.ipvlan owner=default"   # what the topology module writes (owner default)
 ROUTE = "203.0.113.0/24"                    # documentation prefix, on lo: never leaves the namespace
 PREFIX = "lnb"
 REGISTRY = "/run/linuxnet-ipvlan-bench"     # run id -> pid of live benchmark runs
@@ -230,7 +230,7 @@ def ip_apply(names: list[str]) -> tuple[dict, float]:
     """
     with Stopwatch() as add:
         run(["ip", "-batch", "-"], "".join(f"netns add {n}\n" for n in names))
-    script = f"link set dev lo up alias {MARKER}\nroute add {ROUTE} dev lo\n"
+    script = f'link set dev lo up alias "{MARKER}"\nroute add {ROUTE} dev lo\n'  # ip's batch lines take quotes
     with Stopwatch() as apply:
         for name in names:
             run(["ip", "-n", name, "-batch", "-"], script)

@@ -38,7 +38,7 @@ MODE = "l2"
 IP_DRIVER = r'''
 import json, subprocess, sys, time
 spec = json.loads(sys.argv[1])
-marker = "managed-by=linuxnet.ipvlan"
+marker = "managed-by=linuxnet.ipvlan owner=default"
 def ip(argv, script):
     proc = subprocess.run(["ip"] + argv + ["-batch", "-"], input=script, capture_output=True, text=True)
     if proc.returncode:
@@ -77,7 +77,7 @@ if phase == "first":
     ip([], "\n".join(lines) + "\n")
     t1 = time.perf_counter()
     for ns in spec["namespaces"]:
-        ip(["-n", ns["name"]], "link set dev lo up alias %s\nlink set dev %s up alias %s\naddress add %s dev %s\n"
+        ip(["-n", ns["name"]], "link set dev lo up alias \"%s\"\nlink set dev %s up alias \"%s\"\naddress add %s dev %s\n"
            "route add default via %s dev %s\n" % (marker, ns["slave"], marker, ns["address"], ns["slave"],
                                                   ns["gateway"], ns["slave"]))
     t2 = time.perf_counter()
