@@ -8,6 +8,7 @@
 #   make test       set up everything and run every test (what .ci/run calls)
 #   make matrix     unit, sanity and tarball tests on ansible-core 2.16-2.21, host tests on 2.16 and 2.21
 #   make test-properties-long   the property tests' long run (LINUXNET_PROPERTY_EXAMPLES examples, default 2000)
+#   make bench      benchmarks, not in make test: BENCH=host (default, this kernel) or all (+ a lab VM)
 # Fast partial targets: test-unit, test-host, test-properties, sanity, lint, release-check, molecule SCENARIO=<name>.
 
 SHELL := /bin/bash
@@ -32,7 +33,7 @@ APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap e2fsprogs openssh-client \
 
 .PHONY: help setup apt venv collection test test-host-side test-vm-side test-unit test-host test-properties \
 	test-properties-long sanity matrix release-check lint changelog-lint molecule molecule-all lab lab-down build \
-	install-collection clean
+	install-collection clean bench
 
 help:
 	@sed -n 's/^#  *make /  make /p; s/^# Fast/Fast/p' $(firstword $(MAKEFILE_LIST))
@@ -120,6 +121,12 @@ molecule: setup
 
 molecule-all: setup
 	@for s in $(SCENARIOS); do echo ">> molecule test -s $$s"; $(VENV)/bin/molecule test -s $$s || exit 1; done
+
+BENCH ?= host
+BENCH_ARGS ?=
+
+bench: setup
+	$(VENV)/bin/python tests/benchmarks/bench.py --parts $(BENCH) --venv $(VENV) $(BENCH_ARGS)
 
 lab: setup
 	$(VENV)/bin/python tests/vmlab/lab.py up

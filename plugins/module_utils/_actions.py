@@ -422,6 +422,6 @@ class DeleteRoute(Action):
                                 % (self.route.render(), _where(self.netns), exc))
 
     def _read(self, session):
-        ipr = session.ipr(self.netns)
-        names = {msg['index']: msg.get_attr('IFLA_IFNAME') for msg in ipr.get_links()}
-        return read_routes(ipr, names, socket.AF_INET6 if self.route.family == 6 else socket.AF_INET)
+        sock = session.reader(self.netns)
+        names = {msg['index']: msg.get_attr('IFLA_IFNAME') for msg in sock.links()}
+        return read_routes(sock, names, socket.AF_INET6 if self.route.family == 6 else socket.AF_INET)

@@ -5,9 +5,9 @@
 
 """The reader: current state from the kernel, as model values.
 
-Three dumps per namespace (links, addresses, routes) on one socket.  Only
-get_attr/get_nested are used: they work on pyroute2 0.7.2 and 0.9.x alike.
-A dump that a concurrent change interrupted is read again (``consistent``).
+Four dumps per namespace (links, addresses, IPv4 and IPv6 routes) on one read socket
+(_pyroute2.DumpSocket).  Only get_attr/get_nested are used: they work on pyroute2 0.7.2
+and 0.9.x alike.  A dump that a concurrent change interrupted is read again (``consistent``).
 """
 
 from __future__ import annotations
@@ -141,9 +141,9 @@ def _dev(names, index):
     return names.get(index, str(index)) if index else None
 
 
-def read_routes(ipr, names, family, where='this namespace'):
+def read_routes(sock, names, family, where='this namespace'):
     """The routes of one family, in the kernel's order (the first of one key is the one in use)."""
-    dump = consistent(functools.partial(ipr.route, 'dump', family=family), 'routes in %s' % where)
+    dump = consistent(functools.partial(sock.routes, family), 'routes in %s' % where)
     routes = (route_from_msg(msg, names) for msg in dump)
     return [route for route in routes if route is not None]
 
@@ -156,8 +156,9 @@ def consistent(dump, what):
     """The messages of DUMP(), read again while the kernel flags the dump as interrupted.
 
     A link, address or route added or removed while the kernel was sending a dump sets
-    NLM_F_DUMP_INTR: the dump may miss or repeat objects.  pyroute2 0.7 raises
-    NetlinkDumpInterrupted once the dump is read; 0.9 passes the flag on silently.
+    NLM_F_DUMP_INTR: the dump may miss or repeat objects.  The read socket raises
+    NetlinkDumpInterrupted for it, as pyroute2 0.7's IPRoute does (0.9's passes the flag on
+    in the messages).
     """
     for attempt in range(DUMP_ATTEMPTS):
         if attempt:
@@ -172,17 +173,17 @@ def consistent(dump, what):
                     'them; run the task again once it settles' % (what, DUMP_ATTEMPTS))
 
 
-def read_namespace(ipr, name):
-    """The state of the namespace ipr's socket lives in."""
+def read_namespace(sock, name):
+    """The state of the namespace SOCK (a _pyroute2.DumpSocket) lives in."""
     where = netns_label(name)
-    links = [link_from_msg(m) for m in consistent(ipr.get_links, 'links in %s' % where)]
+    links = [link_from_msg(m) for m in consistent(sock.links, 'links in %s' % where)]
     names = {link.ifindex: link.name for link in links}
-    addresses = [address_from_msg(m, names) for m in consistent(ipr.get_addr, 'addresses in %s' % where)]
-    routes = read_routes(ipr, names, socket.AF_INET, where) + read_routes(ipr, names, socket.AF_INET6, where)
+    addresses = [address_from_msg(m, names) for m in consistent(sock.addresses, 'addresses in %s' % where)]
+    routes = read_routes(sock, names, socket.AF_INET, where) + read_routes(sock, names, socket.AF_INET6, where)
     return Namespace(name, links={link.name: link for link in links}, addresses=addresses, routes=routes)
 
 
-def resolve_masters(ipr, namespace, candidates, open_fd):
+def resolve_masters(sock, namespace, candidates, open_fd):
     """Name the namespace of each ipvlan's master and of each veth's peer (both IFLA_LINK).
 
     IFLA_LINK_NETNSID is an id local to the namespace being read, so it is
@@ -195,12 +196,12 @@ def resolve_masters(ipr, namespace, candidates, open_fd):
         if link.master_netnsid is None:
             master_netns = namespace.name
         else:
-            master_netns = _netns_for_nsid(ipr, link.master_netnsid, candidates, open_fd, known)
+            master_netns = _netns_for_nsid(sock, link.master_netnsid, candidates, open_fd, known)
         namespace.links[link_name] = replace(link, master_netns=master_netns)
     return namespace
 
 
-def _netns_for_nsid(ipr, nsid, candidates, open_fd, known):
+def _netns_for_nsid(sock, nsid, candidates, open_fd, known):
     if nsid in known:
         return known[nsid]
     for candidate in candidates:
@@ -211,10 +212,10 @@ def _netns_for_nsid(ipr, nsid, candidates, open_fd, known):
         except FileNotFoundError:  # removed since it was listed
             continue
         try:
-            answer = ipr.get_netnsid(fd=fd) or {}
+            answer = sock.netnsid(fd)
         finally:
             os.close(fd)
-        known[answer.get('nsid')] = candidate
-        if answer.get('nsid') == nsid:
+        known[answer] = candidate
+        if answer == nsid:
             return candidate
     return UNNAMED

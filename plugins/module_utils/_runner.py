@@ -6,7 +6,8 @@
 """What every module does: specs from parameters, plan, apply unless checking, verify, report.
 
 A module is its argument spec plus a function turning parameters into
-NamespaceSpecs (and optionally one adding return values).  Check mode stops
+NamespaceSpecs (and optionally one adding return values, and one doing what
+lies beyond the kernel once it is converged: topology's boot unit).  Check mode stops
 after planning.  A real run re-reads what it touched and plans the same specs
 again (``converge``): the kernel must agree with every prediction, so an
 empty second plan is the proof and a non-empty one fails the task, naming
@@ -33,7 +34,7 @@ PERMISSION_MSG = 'permission denied: managing network namespaces and links needs
 MAX_PASSES = 3
 
 
-def run_module(module, build_specs, returns=None):
+def run_module(module, build_specs, returns=None, finish=None):
     try:
         # Every parameter first, against an empty world: bad input fails before pyroute2 is
         # needed, the host lock is taken or anything is read.  What needs the host (a missing
@@ -52,6 +53,8 @@ def run_module(module, build_specs, returns=None):
             if returns is not None:
                 # What check mode predicts, or what the kernel says after the change.
                 result.update(returns(outcome.final, module.params))
+            if finish is not None:
+                _finish(finish, result, outcome)
     except ConvergeError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     except TaskError as exc:
@@ -64,6 +67,16 @@ def run_module(module, build_specs, returns=None):
     for warning in outcome.warnings:
         module.warn(warning)
     module.exit_json(**result)
+
+
+def _finish(finish, result, outcome):
+    """FINISH(result) adds its own changes to RESULT; its failure still reports everything done."""
+    try:
+        finish(result)
+    except TaskError as exc:
+        failure = ConvergeError(exc.msg, outcome.applied or (), actions=result['actions'], **exc.details)
+        failure.details['changed'] = result['changed']
+        raise failure from None
 
 
 class ConvergeError(TaskError):

@@ -5,9 +5,11 @@
 
 """The kernel side: a netlink session per module run, the world it reads, the applier.
 
-A session enters each namespace once (a setns in this thread, no fork), opens
-one socket there and keeps it: a netlink socket stays bound to the namespace
-it was created in.  Every socket is closed when the session ends.
+A session enters a namespace (a setns in this thread, no fork) to open a socket
+there, and keeps it: a netlink socket stays bound to the namespace it was
+created in.  Two kinds: a DumpSocket for reading (every namespace read), and an
+IPRoute for changes (only the namespaces a plan changes: a no-change run never
+imports IPRoute).  Every socket is closed when the session ends.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._caps import CAP_S
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError, explain
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, Namespace, World, netns_label
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._notify import open_monitor, others_changed
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkError, open_iproute
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import DumpSocket, NetlinkError, open_iproute
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._reader import read_namespace, resolve_masters
 
 # How long deleting a namespace waits for the kernel to take its veth peers elsewhere with it.
@@ -34,14 +36,15 @@ class Session:
     """Netlink sockets by namespace, plus the operations actions need."""
 
     def __init__(self):
-        self._sockets = {}
-        self._identities = {}   # netns -> the namespace its socket reaches (see refresh)
+        self._sockets = {}      # netns -> IPRoute, for changes
+        self._readers = {}      # netns -> DumpSocket, for reading
+        self._identities = {}   # netns -> the namespace its sockets reach (see refresh)
         self._monitors = {}     # netns -> a socket hearing who else changes it (see others_changed)
-        self._ports = set()     # the netlink ports of our own sockets
+        self._ports = set()     # the netlink ports of our own changing sockets
         self._names = None   # the named namespaces, listed once: mountinfo grows with each one
 
     def close(self):
-        for netns in list(self._sockets):
+        for netns in list(self._identities):
             self.forget(netns)
 
     def __enter__(self):
@@ -51,24 +54,34 @@ class Session:
         self.close()
 
     def ipr(self, netns):
+        """The socket that changes NETNS (pyroute2's IPRoute)."""
         if netns not in self._sockets:
+            self._ports.add(self._open(self._sockets, netns, open_iproute).getsockname()[0])
+        return self._sockets[netns]
+
+    def reader(self, netns):
+        """The socket that reads NETNS (a DumpSocket)."""
+        return self._open(self._readers, netns, DumpSocket)
+
+    def _open(self, sockets, netns, factory):
+        if netns not in sockets:
             try:
                 with _netns.entered(netns):
-                    self._monitors[netns] = open_monitor()   # first: it hears from the first read on
-                    self._sockets[netns] = open_iproute()
-                    self._identities[netns] = _identity('/proc/thread-self/ns/net')
-                self._ports.add(self._sockets[netns].getsockname()[0])
+                    if netns not in self._identities:   # first entry: the monitor hears from the first read on
+                        self._monitors[netns] = open_monitor()
+                        self._identities[netns] = _identity('/proc/thread-self/ns/net')
+                    sockets[netns] = factory()
             except FileNotFoundError:
                 raise TaskError('%s does not exist' % netns_label(netns))
             except PermissionError:
                 # setns: the kernel's word for a missing CAP_SYS_ADMIN.
                 require(CAP_SYS_ADMIN, 'entering %s' % netns_label(netns))
                 raise
-        return self._sockets[netns]
+        return sockets[netns]
 
     def forget(self, netns):
         self._identities.pop(netns, None)
-        for sockets in (self._sockets, self._monitors):
+        for sockets in (self._sockets, self._readers, self._monitors):
             sock = sockets.pop(netns, None)
             if sock is not None:
                 sock.close()
@@ -92,24 +105,24 @@ class Session:
         if netns is not ROOT and netns not in self.names():
             return Namespace(netns, exists=False, leftover=_netns.leftover(netns))
         try:
-            ipr = self.ipr(netns)
+            sock = self.reader(netns)
         except TaskError:
             # Removed by someone else since it was listed (container runtimes, other runs):
             # it is gone, not an error.
             if not _netns.netns_exists(netns):
                 return Namespace(netns, exists=False)
             raise
-        namespace = read_namespace(ipr, netns)
-        return resolve_masters(ipr, namespace, [ROOT] + self.names(), _netns.open_netns_fd)
+        namespace = read_namespace(sock, netns)
+        return resolve_masters(sock, namespace, [ROOT] + self.names(), _netns.open_netns_fd)
 
     def world(self):
         return World(loader=self.read, names=self.names)
 
     def ifindex(self, netns, name):
-        found = self.ipr(netns).link_lookup(ifname=name)
-        if not found:
+        found = self.reader(netns).ifindex(name)
+        if found is None:
             raise TaskError('link %s not found in %s' % (name, netns_label(netns)))
-        return found[0]
+        return found
 
     def wait_gone(self, links, patience=PEER_PATIENCE):
         """Wait until LINKS, (netns, ifindex) each, are gone; a namespace that some process still
@@ -184,7 +197,7 @@ class Session:
         name (a race).  Such sockets are closed: the next read opens the namespace by name.
         """
         self._names = None
-        stale = [netns for netns in self._sockets
+        stale = [netns for netns in self._identities
                  if netns is not ROOT and self._identities[netns] != _identity(_netns.netns_path(netns))]
         for netns in stale:
             self.forget(netns)

@@ -23,6 +23,8 @@ description:
     with another owner, is ever removed by purge; a namespace of this owner that holds a slave of another owner stays
     (only this owner's slaves in it go). A marker without owner (written by version 0.1.0) counts as
     O(owner=default)'s, and is rewritten with the owner the next time its object is declared.
+  - B(Boot persistence.) With O(persist), the same run also installs (or removes) a systemd unit that recreates the
+    declared topology at boot with iproute2, without Ansible; see O(persist).
 extends_documentation_fragment:
   - linuxnet.ipvlan._attributes
   - linuxnet.ipvlan._pyroute2
@@ -173,6 +175,38 @@ options:
     description: Allow changing the mode or flags of a master that has slaves not declared with that mode.
     type: bool
     default: false
+  persist:
+    description:
+      - Boot persistence of the declared topology, in the same module run. Omitted, no unit is managed.
+      - V(present) writes C(/etc/systemd/system/<unit>), a oneshot unit (RemainAfterExit) that recreates the declared
+        namespaces, slaves (with this O(owner)'s marker), addresses and routes with iproute2 at boot, ordered after the
+        masters' devices appear and before C(network-online.target), wanted by C(multi-user.target); then enables it
+        and starts it (restarts it when its text changed). Run on a converged host the unit changes nothing. Needs a
+        host that runs systemd.
+      - V(absent) stops, disables and removes the unit if it is there; the live topology stays as it is.
+      - On a host where nothing is to change this costs one file read and one C(systemctl show).
+    type: dict
+    version_added: 0.2.0
+    suboptions:
+      state:
+        description: Whether the unit is installed.
+        type: str
+        choices: [present, absent]
+        default: present
+      unit:
+        description: File name of the unit under C(/etc/systemd/system).
+        type: str
+        default: linuxnet-ipvlan.service
+      ip:
+        description: Path of iproute2's C(ip) on the host, which the unit runs.
+        type: path
+        default: /usr/sbin/ip
+      masters:
+        description:
+          - Devices the unit waits for and brings up before anything else.
+          - Omit for the masters of the declared slaves in the module's namespace.
+        type: list
+        elements: str
 seealso:
   - module: linuxnet.ipvlan.ipvlan
   - module: linuxnet.ipvlan.facts
@@ -233,7 +267,7 @@ marker:
   sample: managed-by=linuxnet.ipvlan owner=default
   version_added: 0.2.0
 actions:
-  description: The plan, one line per change.
+  description: The plan, one line per change; with O(persist), what was done to the boot unit follows.
   returned: success
   type: list
   elements: str
@@ -259,6 +293,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import (
     new_module,
     route_options,
 )
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._bootunit import BootUnit, preflight
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     DEFAULT_OWNER,
@@ -346,27 +381,38 @@ def _owned_wholly(namespace, owner):
             and all(link.owner in (None, owner) for link in namespace.links.values()))
 
 
-def main():
+def argument_spec():
     ipvlan = ipvlan_options()
     ipvlan['master']['required'] = True
     ipvlan['admin_state']['default'] = 'up'
     ipvlan.update(addresses=dict(type='list', elements='str', default=[]), nodad=dict(type='bool', default=False))
-    module = new_module(
-        argument_spec=dict(
-            namespaces=dict(type='list', elements='dict', required=True, options=dict(
-                name=dict(type='str', required=True),
-                state=dict(type='str', choices=['present', 'absent'], default='present'),
-                lo=dict(type='bool', default=True),
-                ipvlans=dict(type='list', elements='dict', default=[], options=ipvlan),
-                routes=dict(type='list', elements='dict', default=[], options=route_options(),
-                            mutually_exclusive=ROUTE_EXCLUSIVE),
-            )),
-            purge=dict(type='bool', default=False),
-            owner=dict(type='str', default=DEFAULT_OWNER),
-            allow_port_change=dict(type='bool', default=False),
-        ),
-        supports_check_mode=True,
+    return dict(
+        namespaces=dict(type='list', elements='dict', required=True, options=dict(
+            name=dict(type='str', required=True),
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            lo=dict(type='bool', default=True),
+            ipvlans=dict(type='list', elements='dict', default=[], options=ipvlan),
+            routes=dict(type='list', elements='dict', default=[], options=route_options(),
+                        mutually_exclusive=ROUTE_EXCLUSIVE),
+        )),
+        purge=dict(type='bool', default=False),
+        owner=dict(type='str', default=DEFAULT_OWNER),
+        allow_port_change=dict(type='bool', default=False),
+        persist=dict(type='dict', options=dict(
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            unit=dict(type='str', default='linuxnet-ipvlan.service'),
+            ip=dict(type='path', default='/usr/sbin/ip'),
+            masters=dict(type='list', elements='str'),
+        )),
     )
+
+
+def main():
+    module = new_module(argument_spec=argument_spec(), supports_check_mode=True)
+    try:
+        preflight(module.params['persist'])
+    except TaskError as exc:
+        module.fail_json(msg=exc.msg, changed=False)
 
     def build_specs(params, world):
         owner = check_owner(params['owner'], 'owner')
@@ -384,7 +430,20 @@ def main():
                                                                     kernel_routes=False))
                                for entry in params['namespaces']}}
 
-    run_module(module, build_specs, returns)
+    def boot_unit(result):
+        if module.params['persist'] is None:
+            return
+        unit = BootUnit(module, module.params['persist'], module.params['namespaces'], result['marker'])
+        try:
+            unit.converge()
+        finally:
+            if unit.actions:
+                result['changed'] = True
+                result['actions'] = result['actions'] + unit.actions
+            if unit.diff and module._diff:
+                result['diff'] = [result['diff'], unit.diff]
+
+    run_module(module, build_specs, returns, finish=boot_unit)
 
 
 if __name__ == '__main__':

@@ -45,6 +45,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "vmlab"))
 
 import vmlab  # noqa: E402  (tests/vmlab/vmlab.py)
+import bench  # noqa: E402  (tests/benchmarks/bench.py)
 
 README = os.path.join(HERE, "README.md")
 README_BEGIN = "<!-- namespaces_role.py figures: begin -->"
@@ -398,14 +399,7 @@ def report(rows: list[dict], meta: dict) -> str:
 
 
 def update_readme(block: str) -> None:
-    with open(README, encoding="utf-8") as fh:
-        text = fh.read()
-    if README_BEGIN not in text or README_END not in text:
-        raise BenchError(f"{README} has no {README_BEGIN} ... {README_END} section")
-    head, rest = text.split(README_BEGIN, 1)
-    tail = rest.split(README_END, 1)[1]
-    vmlab.write_atomic(README, f"{head}{README_BEGIN}\n{block}\n{README_END}{tail}")
-    log(f"figures written to {README}")
+    bench.update_readme(README, block, README_BEGIN, README_END)
 
 
 def qemu_pids() -> dict[int, list[str]]:
@@ -419,13 +413,7 @@ def qemu_pids() -> dict[int, list[str]]:
 
 
 def host_description(accel: str) -> str:
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            model = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), model)
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores ({model}), {platform.system()} {platform.release()}, {accel.upper()}"
+    return f"{os.cpu_count()} cores ({bench.cpu_model()}), {platform.system()} {platform.release()}, {accel.upper()}"
 
 
 def load() -> str:

@@ -14,8 +14,10 @@ session, so it never touches what other plays, test sessions or users manage on 
 from __future__ import annotations
 
 import json
+import os
 
 import helpers
+import pytest
 from helpers import assert_failed_cleanly, cidrs, ip, is_up, link, netns_exists, netns_names, routes
 
 MODULE = "linuxnet.ipvlan.topology"
@@ -25,7 +27,7 @@ MARKER = "managed-by=linuxnet.ipvlan owner=" + OWNER
 
 def topology_task(label: str, namespaces: list, **extra) -> dict:
     args = {"namespaces": namespaces, "owner": extra.pop("owner", OWNER)}
-    for key in ("purge", "allow_port_change"):
+    for key in ("purge", "allow_port_change", "persist"):
         if key in extra:
             args[key] = extra.pop(key)
     return {"name": label, MODULE: args, **extra}
@@ -224,3 +226,24 @@ def test_bad_owner_fails_and_creates_nothing(run_tasks, netns):
         assert_failed_cleanly(run.task(label), "owner: ")
     assert "222" in run.task("too long").msg
     assert not netns_exists(ns)
+
+
+def test_persist_without_systemd(run_tasks, netns):
+    """This host runs no systemd (the VM scenario `persistence` installs the unit for real): a unit
+    to remove that is not there is no change and no systemctl call; a unit to install fails before
+    anything is changed."""
+    if os.path.isdir("/run/systemd/system"):
+        pytest.fail("this test needs a host without systemd; the unit itself is tested in molecule/persistence")
+    ns = netns.name()
+    unit = f"{ns}.service"
+    declared = [{"name": ns}]
+    run = run_tasks([
+        topology_task("Install", declared, persist={"unit": unit}, ignore_errors=True),
+        topology_task("Converge, no unit", declared, persist={"state": "absent", "unit": unit}),
+        topology_task("Again", declared, persist={"state": "absent", "unit": unit}),
+    ])
+    assert_failed_cleanly(run.task("Install"), "persist:", "systemd")
+    assert run.task("Converge, no unit").changed and netns_exists(ns)
+    assert not [a for a in run.task("Converge, no unit")["actions"] if "unit" in a]
+    assert not run.task("Again").changed and run.task("Again")["actions"] == []
+    assert not os.path.exists(f"/etc/systemd/system/{unit}")

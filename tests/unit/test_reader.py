@@ -61,12 +61,12 @@ def test_resolve_masters_skips_a_namespace_removed_meanwhile() -> None:
         opened[fd] = name
         return fd
 
-    class FakeIPRoute:
-        def get_netnsid(self, fd: int) -> dict[str, int]:
-            return {'nsid': nsids[opened[fd]]}
+    class FakeDumpSocket:
+        def netnsid(self, fd: int) -> int:
+            return nsids[opened[fd]]
 
     ns0 = Namespace('ns0', links={'ipvl0': Link('ipvl0', kind='ipvlan', master_index=3, master_netnsid=1)})
-    resolved = resolve_masters(FakeIPRoute(), ns0, [None, 'gone', 'ns1'], open_fd)
+    resolved = resolve_masters(FakeDumpSocket(), ns0, [None, 'gone', 'ns1'], open_fd)
     assert resolved.links['ipvl0'].master_netns == 'ns1'
 
 

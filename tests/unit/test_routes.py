@@ -404,12 +404,15 @@ class RefusingSocket:
         assert command == 'del'
         raise NetlinkError(3, 'No such process')
 
-    def get_links(self) -> list[t.Any]:
+    def links(self) -> list[t.Any]:
         return []
 
 
 class RefusingSession(Indexes):
     def ipr(self, netns: t.Optional[str]) -> RefusingSocket:
+        return RefusingSocket()
+
+    def reader(self, netns: t.Optional[str]) -> RefusingSocket:
         return RefusingSocket()
 
 
