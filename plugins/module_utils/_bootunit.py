@@ -17,7 +17,6 @@ import os
 import stat
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import MANAGED_ALIAS
 
 UNIT_DIR = '/etc/systemd/system'
 SYSTEMD_RUNNING = '/run/systemd/system'   # sd_booted(): systemd is PID 1

@@ -105,7 +105,7 @@ class Namespaces:
     """Names lnb<id><index>; the id is 3 letters, so one run's prefix never covers another's."""
 
     def __init__(self) -> None:
-        self.run_id = "".join(secrets.choice(string.ascii_lowercase) for _ in range(3))
+        self.run_id = "".join(secrets.choice(string.ascii_lowercase) for _repeat in range(3))
         self.prefix = PREFIX + self.run_id
 
     def names(self, count: int, offset: int = 0) -> list[str]:
@@ -610,14 +610,14 @@ def import_times(ansible: Ansible, workdir: str, reps: int) -> list[dict]:
     rows = []
     env = ansible_only_env(ansible, workdir)
     for label, python in (("pyroute2 0.9", ansible.python), ("pyroute2 0.7.2", SYSTEM_PYTHON)):
-        base = [_import_total(python, "pass", env) for _ in range(reps)]
+        base = [_import_total(python, "pass", env) for _repeat in range(reps)]
         rows.append(row("c", "import (python -c pass)", 0, "start", median([b["wall"] for b in base]), None, None,
                         cpu=median([b["cpu"] for b in base]), detail=f"{label}; interpreter start and exit",
                         interpreter=label))
         for module in MODULES:
             code = (f"import ansible_collections.linuxnet.ipvlan.plugins.modules.{module}; "
                     "import ansible_collections.linuxnet.ipvlan.plugins.module_utils._session")
-            samples = [_import_total(python, code, env) for _ in range(reps)]
+            samples = [_import_total(python, code, env) for _repeat in range(reps)]
             groups = {k: median([s[k] for s in samples]) for k in ("pyroute2", "ansible", "collection", "other")}
             rows.append(row("c", f"import {module}", 0, "imports", median([s["total"] for s in samples]),
                             None, None, cpu=median([s["cpu"] for s in samples]),

@@ -152,12 +152,12 @@ def starts(draw, prefix: str) -> Start:
                 start.required.append(_in(netns) + ["link", "set", "dev", name, "up"])
     for name in start.namespaces:
         devs = start.links[name]
-        for _ in range(draw(st.integers(0, 4))):
+        for _repeat in range(draw(st.integers(0, 4))):
             cidr = draw(st.sampled_from(ADDRESSES4 + ADDRESSES6))
             argv = ["-n", name, "address", "add", cidr, "dev", draw(st.sampled_from(devs))]
             start.optional.append(argv + (["nodad"] if ":" in cidr else []))
     for name in start.namespaces:
-        for _ in range(draw(st.integers(0, 4))):
+        for _repeat in range(draw(st.integers(0, 4))):
             start.optional.append(["-n", name] + draw(route_commands(start.links[name])))
     if draw(st.booleans()):  # a link going down last flushes its routes and IPv6 addresses
         netns = draw(st.sampled_from(list(start.links)))
@@ -189,7 +189,7 @@ def route_commands(draw, devs: list[str]) -> list[str]:
                 argv.append("onlink")
     else:
         argv.append(dst)
-        for _ in range(2):
+        for _repeat in range(2):
             argv += ["nexthop", "via", draw(st.sampled_from(GATEWAYS[family])), "dev", draw(st.sampled_from(devs))]
             argv += draw(st.sampled_from([[], [], ["weight", "2"], ["onlink"]]))
     table = draw(st.sampled_from(TABLES))
@@ -329,7 +329,7 @@ def scenarios(draw, prefix: str, max_tasks: int = 3) -> Scenario:
     start = draw(starts(prefix))
     names = namespace_names(prefix)
     tasks = []
-    for _ in range(draw(st.integers(1, max_tasks))):
+    for _repeat in range(draw(st.integers(1, max_tasks))):
         kind = draw(st.sampled_from(sorted(TASKS)))
         tasks.append(draw(TASKS[kind](start, names)))
     return Scenario(prefix, start, tasks)
