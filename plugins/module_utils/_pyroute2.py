@@ -106,9 +106,10 @@ MISSING_REASON = ('to talk netlink: install the python3-pyroute2 package (or pyr
 # The system interpreters a distribution package (python3-pyroute2) installs into.
 SYSTEM_INTERPRETERS = ['/usr/bin/python3', '/usr/libexec/platform-python', '/usr/bin/python']
 
-# Runs under any Python, 2.7 included: prints "MAJOR MINOR HAS_PYROUTE2".
+# Runs under any Python, 2.7 included: prints "MAJOR MINOR HAS_PYROUTE2". It imports a module the
+# engine needs, not the bare package: an empty pyroute2 directory imports as a namespace package.
 _PROBE = ('import sys\n'
-          'try:\n    import pyroute2\n    found = 1\nexcept Exception:\n    found = 0\n'
+          'try:\n    from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg\n    found = 1\nexcept Exception:\n    found = 0\n'
           'print("%d %d %d" % (sys.version_info[0], sys.version_info[1], found))')
 
 if HAS_PYROUTE2:
@@ -171,7 +172,8 @@ def ensure_pyroute2(module):
         if too_old:
             msg += (' pyroute2 was found only under %s, older than the Python >= %s the modules need.'
                     % (', '.join(too_old), version_text(PYTHON_FLOOR)))
-    module.fail_json(msg=msg, exception=PYROUTE2_IMPORT_ERROR)
+    # One actionable line: the ImportError's traceback adds nothing the message does not say.
+    module.fail_json(msg=msg)
 
 
 def open_iproute():

@@ -17,46 +17,42 @@ import json
 import sys
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _netns
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import NLM_F_DUMP_INTR
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkDumpInterrupted, open_iproute
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import DumpSocket, NetlinkDumpInterrupted
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._reader import read_namespace
 
 
 class Counting:
-    """An IPRoute whose address dumps are counted, interrupted ones apart."""
+    """The reader's socket, whose address dumps are counted, interrupted ones apart."""
 
-    def __init__(self, ipr):
-        self.ipr = ipr
+    def __init__(self, sock):
+        self.sock = sock
         self.dumps = self.interrupted = 0
 
     def __getattr__(self, name):
-        return getattr(self.ipr, name)
+        return getattr(self.sock, name)
 
-    def get_addr(self):
+    def addresses(self):
         self.dumps += 1
         try:
-            messages = list(self.ipr.get_addr())
-        except NetlinkDumpInterrupted:   # pyroute2 0.7
+            return self.sock.addresses()
+        except NetlinkDumpInterrupted:
             self.interrupted += 1
             raise
-        if any(msg['header']['flags'] & NLM_F_DUMP_INTR for msg in messages):   # 0.9
-            self.interrupted += 1
-        return messages
 
 
 def main(netns, reads, dev, count):
     with _netns.entered(netns):
-        ipr = Counting(open_iproute())
+        sock = Counting(DumpSocket())
     consistent = True
     try:
         for _read in range(reads):
-            namespace = read_namespace(ipr, netns)
+            namespace = read_namespace(sock, netns)
             stable = [a for a in namespace.addresses_of(dev) if a.ip.network.prefixlen == 32
                       and str(a.ip.ip).startswith('10.')]
             consistent = consistent and len(stable) == len({a.ip for a in stable}) == count
     finally:
-        ipr.close()
-    print(json.dumps({'reads': reads, 'dumps': ipr.dumps, 'interrupted': ipr.interrupted, 'consistent': consistent}))
+        sock.close()
+    print(json.dumps({'reads': reads, 'dumps': sock.dumps, 'interrupted': sock.interrupted, 'consistent': consistent}))
 
 
 if __name__ == '__main__':

@@ -1,8 +1,8 @@
 # Copyright (c) linuxnet.ipvlan contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The namespaces role on the host: owners (namespaces_owner), and the boot unit's command lines as
-systemd itself reads them.
+"""The namespaces role on the host: owners (namespaces_owner), and the boot unit's command lines (as the
+topology module renders them) as systemd itself reads them.
 
 The host kernel has no ipvlan, so the role runs here with namespaces without slaves; the slaves, the
 unit at boot and the rest are proven in the Molecule scenarios.
@@ -13,13 +13,16 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import helpers
 from helpers import link, netns_names
 
+sys.path.insert(0, str(helpers.COLLECTIONS_PATH))
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._bootunit import render  # noqa: E402  pylint: disable=wrong-import-position
+
 ROLE = "linuxnet.ipvlan.namespaces"
-TEMPLATE = helpers.REPO_ROOT / "roles" / "namespaces" / "templates" / "persist.service.j2"
 
 
 def role_task(label: str, owner: str, names: list[str]) -> dict:
@@ -29,7 +32,7 @@ def role_task(label: str, owner: str, names: list[str]) -> dict:
         "vars": {
             "namespaces_owner": owner,
             "namespaces_purge": True,
-            "namespaces_gateway": None,
+            "namespaces_gateway": "",  # no default route (null too, from ansible-core 2.19 on)
             "namespaces_list": [{"name": name} for name in names],
             "namespaces_persist_unit": helpers.SESSION_PREFIX + ".service",  # never there: nothing to remove
         },
@@ -113,11 +116,7 @@ def test_unit_passes_awkward_names_as_one_argument_each(tmp_path):
         for name in AWKWARD
     ]
     unit = tmp_path / "lnt-awkward.service"
-    helpers.run_tasks(
-        [{"name": "Render", "ansible.builtin.template": {"src": str(TEMPLATE), "dest": str(unit)}}],
-        play_vars={"namespaces_master": "eth0", "namespaces_persist_ip": "/usr/sbin/ip",
-                   "__namespaces_topology": topology, "__namespaces_converged": {"marker": marker}},
-    )
+    unit.write_text(render(topology, ["eth0"], "/usr/sbin/ip", marker), encoding="utf-8")
     ip = "/usr/sbin/ip"
     expected = [[ip, "link", "set", "dev", "eth0", "up"]]
     for name in AWKWARD:
