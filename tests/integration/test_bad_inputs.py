@@ -197,12 +197,20 @@ def results_by_case(run: helpers.PlaybookRun, labels: set[str]) -> dict[str, lis
 # --------------------------------------------------------------------------- the test
 
 
-def settle(links: list[tuple[str | None, str]], timeout: float = 10) -> None:
-    """Wait for the end of IPv6 duplicate address detection on new links: the kernel adds routes then."""
+def settle(links: list[tuple[str | None, str]], timeout: float = 30) -> None:
+    """Wait until every link has its IPv6 link-local address, past duplicate address detection: the
+    kernel adds the address once it sees the carrier (linkwatch may take a second) and its local
+    route once DAD ends. A snapshot taken before would see them appear during the bad inputs."""
+    def settled(ns: str | None, dev: str) -> bool:
+        entries = helpers.ip_json(ns, "-6", "address", "show", "dev", dev)
+        infos = [info for entry in entries for info in entry.get("addr_info", [])]
+        return any(info["local"].startswith("fe80:") for info in infos) and not any(
+            info.get("tentative") for info in infos)
+
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(
-            "tentative" in json.dumps(helpers.ip_json(ns, "-6", "address", "show", "dev", dev)) for ns, dev in links):
-        time.sleep(0.2)
+    while not all(settled(ns, dev) for ns, dev in links):
+        assert time.monotonic() < deadline, f"IPv6 link-local addresses never settled on {links}"
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
@@ -213,11 +221,11 @@ def context() -> Iterator[dict[str, str]]:
         ns, ns2 = netns(lo_up=True), netns(lo_up=True)
         dev, dev2 = veth(ns, ns2, up=True)
         down = veth(ns, ns2)[0]
-        rdev = veth(None, ns2, up=True)[0]
+        rdev, rdev_peer = veth(None, ns2, up=True)
         helpers.ip("address", "add", "192.0.2.1/24", "dev", dev, netns=ns)
         helpers.ip("address", "add", "2001:db8:1::1/64", "dev", dev, "nodad", netns=ns)
         helpers.ip("address", "add", "192.0.2.2/24", "dev", dev2, netns=ns2)
-        settle([(ns, dev), (ns2, dev2), (None, rdev)])
+        settle([(ns, dev), (ns2, dev2), (None, rdev), (ns2, rdev_peer)])
         yield {"ns": ns, "ns2": ns2, "dev": dev, "dev2": dev2, "down": down, "rdev": rdev,
                "new_ns": netns.name(), "new_ns2": netns.name(), "new_dev": helpers.new_name()}
     finally:

@@ -17,7 +17,6 @@ the collection in both plays at the same instant.
 from __future__ import annotations
 
 import random
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -169,8 +168,9 @@ def test_a_namespace_another_tool_is_creating_is_not_made_twice(run_tasks, netns
 
 # --------------------------------------------------------------------------- racing plays
 
-sys.path.insert(0, str(helpers.CALLBACK_DIR))
-import linuxnet_test_barrier as barrier  # noqa: E402  pylint: disable=wrong-import-position,import-error
+import race_barrier as barrier  # noqa: E402  pylint: disable=wrong-import-position
+
+BARRIER_CALLBACK = "linuxnet_test_barrier"   # callback_plugins/linuxnet_test_barrier.py
 
 ROUNDS_PER_KIND = 20
 # The two plays: one runs the modules under pyroute2 0.9.7, the other under 0.7.2.
@@ -231,7 +231,7 @@ def race(rounds: list[Round], workdir: Path) -> RaceOutcome:
     """Run the rounds in two plays and iproute2 at once; every round starts together (barrier)."""
     parties = len(PLAYS) + 1
     env = {
-        "ANSIBLE_CALLBACKS_ENABLED": f"{helpers.CALLBACK_NAME},{barrier.CallbackModule.CALLBACK_NAME}",
+        "ANSIBLE_CALLBACKS_ENABLED": f"{helpers.CALLBACK_NAME},{BARRIER_CALLBACK}",
         barrier.DIR_ENV: str(workdir),
         barrier.PARTIES_ENV: str(parties),
     }

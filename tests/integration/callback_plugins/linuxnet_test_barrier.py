@@ -13,7 +13,7 @@ test measures how much the parties' tasks overlapped. Not part of the collection
 from __future__ import annotations
 
 import os
-import time
+import sys
 from pathlib import Path
 
 from ansible.plugins.callback import CallbackBase
@@ -28,26 +28,9 @@ requirements:
   - The E(LINUXNET_TEST_BARRIER), E(LINUXNET_TEST_PARTY) and E(LINUXNET_TEST_PARTIES) environment variables.
 """
 
-DIR_ENV, PARTY_ENV, PARTIES_ENV = "LINUXNET_TEST_BARRIER", "LINUXNET_TEST_PARTY", "LINUXNET_TEST_PARTIES"
-COLLECTION_PREFIX = "linuxnet.ipvlan."
-ABORT = "abort"   # a file the test writes when it gives up: every party stops waiting
-TIMEOUT = 300.0
-
-
-def arrive(directory: Path, round_number: int, party: str, parties: int, timeout: float = TIMEOUT,
-           others_alive=lambda: True) -> float:
-    """Mark PARTY as arrived at ROUND_NUMBER, wait for all PARTIES; return the time of release."""
-    (directory / f"{round_number}.{party}").write_text(str(time.monotonic()), encoding="utf-8")
-    deadline = time.monotonic() + timeout
-    while sum(1 for path in directory.glob(f"{round_number}.*") if path.suffix != ".end") < parties:
-        if time.monotonic() > deadline or not others_alive() or (directory / ABORT).exists():
-            raise TimeoutError(f"round {round_number}: the other parties never arrived")
-        time.sleep(0.001)
-    return time.monotonic()
-
-
-def depart(directory: Path, round_number: int, party: str) -> None:
-    (directory / f"{round_number}.{party}.end").write_text(str(time.monotonic()), encoding="utf-8")
+# The protocol lives beside the tests (race_barrier.py), which import it without this plugin.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from race_barrier import COLLECTION_PREFIX, DIR_ENV, PARTIES_ENV, PARTY_ENV, arrive, depart  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 
 class CallbackModule(CallbackBase):
