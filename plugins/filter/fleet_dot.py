@@ -14,7 +14,8 @@ description:
     DOT document, which the C(dot) program of the C(graphviz) package renders (C(dot -Tsvg -o fleet.svg fleet.dot)).
   - Each host is a cluster. The ipvlan masters and slaves of its root namespace are drawn in it directly (its other
     links are left out); each named namespace is a cluster inside it with all its links but C(lo). A link is a box
-    that names it, its kind (for an ipvlan slave its mode and flags; a master is drawn in bold) and its addresses.
+    that names it, its kind (for an ipvlan slave its mode and flags; a master is drawn in bold) and its addresses
+    (but the IPv6 link-local one every link has).
     An arrow goes from each ipvlan slave to its master, labelled with the mode and flags.
   - A master the facts did not read (gathered with C(include_root=false), say) is drawn from what its slaves say of
     it, marked C(not read).

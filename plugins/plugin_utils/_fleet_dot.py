@@ -14,6 +14,7 @@ on the input, never on the order of dicts or sets: everything is sorted.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 
 RESULT_KEY = 'linuxnet_ipvlan'
@@ -166,9 +167,21 @@ def _link_lines(link_name, link, role):
         lines.append(('%s master' % kind if kind else 'master') if role == 'master' else (kind or 'link'))
     if link.get('state') == 'down':
         lines[-1] += ', down'
-    addresses = link.get('addresses') or []
-    lines.extend(str(a) for a in sorted(addresses, key=lambda a: (':' in str(a), str(a))))
+    lines.extend(_shown_addresses(link))
     return lines
+
+
+def _shown_addresses(link):
+    """The addresses of LINK but its IPv6 link-local one (every IPv6 link has one), IPv4 first."""
+    shown = []
+    for address in link.get('addresses') or []:
+        try:
+            parsed = ipaddress.ip_interface(str(address))
+        except ValueError:   # not an address: shown as it is
+            parsed = None
+        if parsed is None or not (parsed.version == 6 and parsed.ip.is_link_local):
+            shown.append(str(address))
+    return sorted(shown, key=lambda a: (':' in a, a))
 
 
 def _ns_label(key):
@@ -254,7 +267,7 @@ class Picture:
             self.emit(depth, '%s %s;' % (node, attributes(**attrs)))
             self.nodes[(host.name, key, link_name)] = node
             self.anchors.setdefault((host.name, key), (node, 'cluster_' + prefix if key != ROOT else None))
-            for address in link.get('addresses') or []:
+            for address in _shown_addresses(link):
                 ns_name = key[1] if key[0] == 'named' else None
                 self.addresses.setdefault((host.name, ns_name, str(address).split('/', 1)[0]), node)
 
@@ -285,7 +298,7 @@ class Picture:
         self.emit(1, '%s -> %s %s;' % (source[0], target, attributes(
             label=label('ping %s %s' % (cell['address'], cell['result'])), color=style['color'],
             fontcolor=style['color'], style='dashed' if cell['result'] in ('ok', 'blocked') else 'bold',
-            ltail=source[1] and '"%s"' % source[1], constraint='false')))
+            ltail=source[1] and '"%s"' % source[1])))
 
     def draw_ping_table(self):
         rows = sorted({(c['src_host'], c['src_netns']) for c in self.pings})
