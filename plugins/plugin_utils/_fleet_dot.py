@@ -66,12 +66,22 @@ def label(*lines):
     return '"%s"' % '\\n'.join(quoted(line)[1:-1] for line in lines)
 
 
+# Graphviz expands \G, \N, \E, \H, \T and \L in an HTML-like label's text as in any label,
+# after it decoded character references, and has no escape for a backslash there: a word joiner
+# (U+2060, invisible and zero-width) after such a backslash keeps the text as it is.
+_HTML_ESCAPED_LETTERS = 'GNEHTL'
+_WORD_JOINER = '\u2060'
+
+
 def html(text):
     """TEXT for an HTML-like label (the ping table)."""
+    text = str(text)
     out = []
-    for char in str(text):
+    for index, char in enumerate(text):
         if char in '&<>"':
             out.append({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'}[char])
+        elif char == '\\' and text[index + 1:index + 2] in tuple(_HTML_ESCAPED_LETTERS):
+            out.append(char + _WORD_JOINER)
         elif ord(char) < 0x20 or ord(char) == 0x7f:
             out.append('\\x%02x' % ord(char))
         else:
@@ -102,7 +112,8 @@ def _facts_of(host, value):
 def _links(host, where, namespace):
     if not isinstance(namespace, Mapping):
         raise FleetError('host %s, %s: expected a mapping with "links", got %s' % (host, where, type(namespace).__name__))
-    links = namespace.get('links') or {}
+    links = namespace.get('links')
+    links = {} if links is None else links
     if not isinstance(links, Mapping) or not all(isinstance(v, Mapping) for v in links.values()):
         raise FleetError('host %s, %s: "links" must map each link name to its facts' % (host, where))
     return {str(name): link for name, link in links.items()}
@@ -127,6 +138,7 @@ class Host:
         if facts.get('root') is not None:
             self.namespaces[ROOT] = _links(name, 'the root namespace', facts['root'])
             self.read.add(ROOT)
+        self.masters = self.find_masters()
 
     def slaves(self):
         """(namespace key, link name, ipvlan facts) of every ipvlan link, sorted."""
@@ -136,9 +148,22 @@ class Host:
                 if isinstance(ipvlan, Mapping):
                     yield key, link_name, ipvlan
 
-    def master_of(self, ipvlan):
-        """(namespace key, link name) of the master of IPVLAN (the slave's ipvlan facts); a master
-        the facts did not read (the root namespace left out, say) is added, named as the slave names it."""
+    def find_masters(self):
+        """{(namespace key, slave name): (namespace key, master name)}.
+
+        A master the facts did not read (the root namespace left out, say) is added, named as
+        its slaves name it: the slaves that give its name are looked at first, so a slave that
+        only knows its ifindex finds it under that name.
+        """
+        slaves = list(self.slaves())
+        masters = {}
+        for named in (True, False):
+            for key, link_name, ipvlan in slaves:
+                if (ipvlan.get('master') is not None) == named:
+                    masters[(key, link_name)] = self._master_of(ipvlan)
+        return masters
+
+    def _master_of(self, ipvlan):
         netns = ipvlan.get('master_netns')
         key = ROOT if netns is None else ('unnamed',) if netns == UNNAMED else ('named', str(netns))
         links = self.namespaces.setdefault(key, {})
@@ -225,7 +250,7 @@ class Picture:
         return '\n'.join(self.lines) + '\n'
 
     def draw_host(self, host_id, host):
-        masters = {host.master_of(ipvlan) for _key, _name, ipvlan in list(host.slaves())}
+        masters = set(host.masters.values())
         self.emit(1, 'subgraph cluster_%s {' % host_id)
         self.emit(2, 'graph %s;' % attributes(label=label(host.name), style='"rounded,bold"', color='gray30'))
         for n_index, key in enumerate(sorted(host.namespaces, key=_ns_sort_key)):
@@ -274,7 +299,7 @@ class Picture:
     def draw_slave_edges(self, host):
         for key, link_name, ipvlan in host.slaves():
             slave = self.nodes[(host.name, key, link_name)]
-            master = self.nodes[(host.name,) + host.master_of(ipvlan)]
+            master = self.nodes[(host.name,) + host.masters[(key, link_name)]]
             edge_label = ' '.join(str(p) for p in (ipvlan.get('mode'), ipvlan.get('flags')) if p)
             self.emit(1, '%s -> %s %s;' % (slave, master, attributes(label=label(edge_label), color='gray30',
                                                                       arrowhead='empty')))
