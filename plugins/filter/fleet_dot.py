@@ -23,7 +23,7 @@ description:
     link that holds the address (see O(ping_edges)).
   - The document depends only on the input (hosts, namespaces, links, addresses and cells are sorted), so a
     playbook that writes it changes the file only when the fleet changed. Names appear only in labels, escaped
-    (quotes, backslashes, control characters; any Unicode is kept): node ids are generated.
+    (quotes, backslashes, control characters; any Unicode is kept); node ids are generated.
   - Runs on the controller; needs nothing but ansible-core.
 positional: pings
 options:
@@ -79,7 +79,7 @@ EXAMPLES = r"""
 
 - name: Draw every ping of a ping matrix too
   ansible.builtin.copy:
-    content: "{{ fleet | linuxnet.ipvlan.fleet_dot(lookup('ansible.builtin.file', 'ping-matrix.json') | from_json,
+    content: "{{ fleet | linuxnet.ipvlan.fleet_dot(lookup('ansible.builtin.file', 'ping-matrix.json') | ansible.builtin.from_json,
                  ping_edges='all') }}"
     dest: /tmp/fleet-pings.dot
     mode: "0644"
