@@ -235,10 +235,11 @@ class Picture:
 
     def document(self):
         self.emit(0, 'digraph fleet {')
-        self.emit(1, 'graph %s;' % attributes(compound='true', rankdir='LR', fontname='"sans-serif"',
-                                             label=label(self.title) if self.title else None, labelloc='t'))
+        title = label(self.title) if self.title else None
+        self.emit(1, 'graph %s;' % attributes(compound='true', rankdir='LR', fontname='"sans-serif"', label=title,
+                                              labelloc='t'))
         self.emit(1, 'node %s;' % attributes(shape='box', style='"rounded,filled"', fillcolor='white',
-                                            fontname='"sans-serif"', fontsize='10'))
+                                             fontname='"sans-serif"', fontsize='10'))
         self.emit(1, 'edge %s;' % attributes(fontname='"sans-serif"', fontsize='9'))
         for index, host in enumerate(self.hosts, 1):
             self.draw_host('h%d' % index, host)
@@ -264,7 +265,7 @@ class Picture:
             self.emit(2, 'subgraph cluster_%s {' % cluster)
             unread = '' if key in host.read else ' (not read)'
             self.emit(3, 'graph %s;' % attributes(label=label(_ns_label(key) + unread), style='"rounded,filled"',
-                                                 fillcolor='"#eef3fb"', color='"#6a8cc7"'))
+                                                  fillcolor='"#eef3fb"', color='"#6a8cc7"'))
             shown = [n for n in sorted(links) if n != 'lo']
             if shown:
                 self.draw_links(3, host, key, cluster, shown, masters)
@@ -301,8 +302,8 @@ class Picture:
             slave = self.nodes[(host.name, key, link_name)]
             master = self.nodes[(host.name,) + host.masters[(key, link_name)]]
             edge_label = ' '.join(str(p) for p in (ipvlan.get('mode'), ipvlan.get('flags')) if p)
-            self.emit(1, '%s -> %s %s;' % (slave, master, attributes(label=label(edge_label), color='gray30',
-                                                                      arrowhead='empty')))
+            attrs = attributes(label=label(edge_label), color='gray30', arrowhead='empty')
+            self.emit(1, '%s -> %s %s;' % (slave, master, attrs))
 
     def draw_pings(self):
         if self.ping_edges != 'none':

@@ -202,7 +202,7 @@ def test_ping_table_has_every_cell():
 def test_same_fleet_same_text_whatever_the_order():
     expected = fleet_dot(FLEET, PINGS)
     shuffler = random.Random(13)
-    for _ in range(5):
+    for _attempt in range(5):
         def shuffled(value):
             if isinstance(value, dict):
                 items = list(value.items())
