@@ -36,14 +36,27 @@ def make_namespaces() -> None:
     helpers.ip("link", "set", "dev", "vc", "up", netns="fc")
 
 
-def playbook(tmp_path, name: str, **extra_vars) -> subprocess.CompletedProcess[str]:
+def path_without_dot(tmp_path) -> str:
+    """PATH with Graphviz's dot hidden: its directories' other programs linked into one directory."""
+    hidden = tmp_path / "bin-without-dot"
+    hidden.mkdir()
+    for directory in os.environ["PATH"].split(os.pathsep):
+        if os.path.isfile(os.path.join(directory, "dot")):
+            for program in os.listdir(directory):
+                if program != "dot" and not (hidden / program).exists():
+                    (hidden / program).symlink_to(os.path.join(directory, program))
+    return os.pathsep.join(str(hidden) if os.path.isfile(os.path.join(d, "dot")) else d
+                           for d in os.environ["PATH"].split(os.pathsep))
+
+
+def playbook(tmp_path, name: str, path: str | None = None, **extra_vars) -> subprocess.CompletedProcess[str]:
     inventory = tmp_path / "inventory.json"
     inventory.write_text(json.dumps({"ipvlan_hosts": {"hosts": {"localhost": {
         "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env.update(ANSIBLE_COLLECTIONS_PATH=str(helpers.COLLECTIONS_PATH), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
                ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_NOCOLOR="1", ANSIBLE_CONFIG=str(tmp_path / "none.cfg"),
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"))
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), PATH=path or os.environ["PATH"])
     argv = [str(helpers.ANSIBLE_PLAYBOOK), "-i", str(inventory), str(helpers.REPO_ROOT / "playbooks" / name),
             "-e", json.dumps(extra_vars)]
     return subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
@@ -65,6 +78,8 @@ def test_ping_matrix_cells_and_the_fleet_picture(tmp_path):
                            fleet_picture_ping_results=str(cells_file))
         again = playbook(tmp_path, "fleet_picture.yml", fleet_picture_dir=str(out),
                          fleet_picture_ping_results=str(cells_file))
+        no_dot = playbook(tmp_path, "fleet_picture.yml", path_without_dot(tmp_path),
+                          fleet_picture_dir=str(tmp_path / "no-dot"))
 
     assert pings.returncode != 0 and "localhost/fc -> localhost/fa (192.0.2.1): FAIL" in pings.stdout, pings.stdout
     cells = {(c["src_netns"], c["dst_netns"], c["address"]): c["result"] for c in json.loads(cells_file.read_text())}
@@ -87,3 +102,8 @@ def test_ping_matrix_cells_and_the_fleet_picture(tmp_path):
     assert shutil.which("dot"), "the svg came from dot, which make setup installs"
 
     assert again.returncode == 0 and recap_changed(again) == 0, again.stdout   # nothing to write or render
+
+    # without dot: the DOT document, and how to render it
+    assert no_dot.returncode == 0, no_dot.stdout + no_dot.stderr
+    assert sorted(os.listdir(tmp_path / "no-dot")) == ["fleet.dot"]
+    assert "no dot program. Install the graphviz package and run: dot -Tsvg -o" in " ".join(no_dot.stdout.split())
