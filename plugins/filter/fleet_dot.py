@@ -18,7 +18,8 @@ description:
     (but the IPv6 link-local one every link has).
     An arrow goes from each ipvlan slave to its master, labelled with the mode and flags.
   - A master the facts did not read (gathered with C(include_root=false), say) is drawn from what its slaves say of
-    it, marked C(not read).
+    it, marked C(not read); one in a namespace that has no C(ip netns) name is drawn in a box of that name. A listed
+    namespace that does not exist is drawn empty, marked C(does not exist).
   - With O(pings), the cells of a ping matrix are drawn as a table, and as arrows from the pinging namespace to the
     link that holds the address (see O(ping_edges)).
   - The document depends only on the input (hosts, namespaces, links, addresses and cells are sorted), so a

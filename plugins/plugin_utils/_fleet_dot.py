@@ -130,11 +130,14 @@ class Host:
         self.name = name
         self.namespaces = {}       # key -> {link name: facts}
         self.read = set()          # the keys that came from facts (the others hold masters only)
+        self.absent = set()        # the keys of namespaces the facts say do not exist
         namespaces = facts.get('namespaces') or {}
         for ns_name in namespaces:
             key = ('named', str(ns_name))
             self.namespaces[key] = _links(name, 'namespace %s' % ns_name, namespaces[ns_name])
             self.read.add(key)
+            if namespaces[ns_name].get('exists') is False:
+                self.absent.add(key)
         if facts.get('root') is not None:
             self.namespaces[ROOT] = _links(name, 'the root namespace', facts['root'])
             self.read.add(ROOT)
@@ -263,7 +266,7 @@ class Picture:
                 continue
             cluster = '%sn%d' % (host_id, n_index)
             self.emit(2, 'subgraph cluster_%s {' % cluster)
-            unread = '' if key in host.read else ' (not read)'
+            unread = ' (does not exist)' if key in host.absent else '' if key in host.read else ' (not read)'
             self.emit(3, 'graph %s;' % attributes(label=label(_ns_label(key) + unread), style='"rounded,filled"',
                                                   fillcolor='"#eef3fb"', color='"#6a8cc7"'))
             shown = [n for n in sorted(links) if n != 'lo']

@@ -295,5 +295,17 @@ def test_bad_input_is_named(fleet, pings, kwargs, message):
         FilterModule().filters()['fleet_dot'](fleet, pings, **kwargs)
 
 
+def test_namespaces_absent_or_without_a_name():
+    fleet = {'h': {'namespaces': {
+        'gone': {'exists': False, 'links': {}},
+        'c': {'exists': True, 'links': {'eth0': slave('l2', 'bridge', None, 4, [], master_netns='<unnamed>')}},
+    }}}
+    picture = parse(fleet_dot(fleet))
+    assert sorted(label for label, parent in picture['clusters'].values() if parent is not None) == [
+        'namespace without a name (not read)', 'netns c', 'netns gone (does not exist)']
+    assert edges_by_name(picture) == [
+        (('h', 'netns c', 'eth0'), ('h', 'namespace without a name (not read)', 'ifindex 4'), 'l2 bridge')]
+
+
 def test_empty_fleet_is_an_empty_graph():
     assert parse(fleet_dot({})) == {'clusters': {}, 'nodes': {}, 'edges': []}
