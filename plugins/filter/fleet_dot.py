@@ -32,8 +32,9 @@ options:
     description:
       - The fleet, a mapping of host name to that host's facts.
       - A host's facts are C(ansible_facts.linuxnet_ipvlan) (set by M(linuxnet.ipvlan.facts)), the result
-        registered from M(linuxnet.ipvlan.info), or anything else that holds them under the C(linuxnet_ipvlan) key
-        (C(ansible_facts) itself, for one).
+        registered from M(linuxnet.ipvlan.info), anything else that holds them under the C(linuxnet_ipvlan) key
+        (C(ansible_facts) itself, for one), or a host's C(hostvars) (which hold them under C(ansible_facts)).
+      - A host without these facts is an error that names it. A host with no namespace is drawn with a note that says so.
     type: dict
     required: true
   pings:

@@ -97,15 +97,18 @@ def attributes(**attrs):
 # --- reading the input --------------------------------------------------------------
 
 def _facts_of(host, value):
-    """The facts data of HOST: linuxnet_ipvlan itself, or anything that holds it under that key
-    (ansible_facts, the registered result of linuxnet.ipvlan.info)."""
+    """The facts data of HOST: linuxnet_ipvlan itself, or what holds it under that key (ansible_facts,
+    the registered result of linuxnet.ipvlan.info), or under ansible_facts (a host's hostvars)."""
+    if isinstance(value, Mapping) and 'namespaces' not in value and RESULT_KEY not in value:
+        value = value.get('ansible_facts', value)
+    if isinstance(value, Mapping) and RESULT_KEY in value:
+        value = value[RESULT_KEY]
     if not isinstance(value, Mapping):
         raise FleetError('host %s: expected the facts of linuxnet.ipvlan.facts or .info (a mapping), got %s'
                          % (host, type(value).__name__))
-    if RESULT_KEY in value:
-        value = value[RESULT_KEY]
-    if not isinstance(value, Mapping) or not isinstance(value.get('namespaces', {}), Mapping):
-        raise FleetError('host %s: expected a mapping with "namespaces" (the data of linuxnet.ipvlan.facts)' % host)
+    if not isinstance(value.get('namespaces'), Mapping):
+        raise FleetError('host %s: no linuxnet.ipvlan facts (a mapping with "namespaces"): did linuxnet.ipvlan.facts '
+                         'or .info read it?' % host)
     return value
 
 
@@ -255,21 +258,23 @@ class Picture:
 
     def draw_host(self, host_id, host):
         masters = set(host.masters.values())
+        # the root namespace holds every link of the host: only the ipvlan ones and their masters
+        root = host.namespaces.get(ROOT, {})
+        root_shown = [n for n in sorted(root) if (ROOT, n) in masters or 'ipvlan' in root[n]]
+        others = [key for key in sorted(host.namespaces, key=_ns_sort_key) if key != ROOT]
         self.emit(1, 'subgraph cluster_%s {' % host_id)
         self.emit(2, 'graph %s;' % attributes(label=label(host.name), style='"rounded,bold"', color='gray30'))
-        for n_index, key in enumerate(sorted(host.namespaces, key=_ns_sort_key)):
-            links = host.namespaces[key]
-            if key == ROOT:
-                # the root namespace holds every link of the host: only the ipvlan ones and their masters
-                shown = [n for n in sorted(links) if (key, n) in masters or 'ipvlan' in links[n]]
-                self.draw_links(2, host, key, '%sr' % host_id, shown, masters)
-                continue
+        if not root_shown and not others:   # Graphviz leaves an empty cluster out: the host would vanish
+            self.emit(2, '%sempty %s;' % (host_id, attributes(label=label('(no namespaces)'), shape='plaintext',
+                                                              style='""')))
+        self.draw_links(2, host, ROOT, '%sr' % host_id, root_shown, masters)
+        for n_index, key in enumerate(others, 1):
             cluster = '%sn%d' % (host_id, n_index)
             self.emit(2, 'subgraph cluster_%s {' % cluster)
             unread = ' (does not exist)' if key in host.absent else '' if key in host.read else ' (not read)'
             self.emit(3, 'graph %s;' % attributes(label=label(_ns_label(key) + unread), style='"rounded,filled"',
                                                   fillcolor='"#eef3fb"', color='"#6a8cc7"'))
-            shown = [n for n in sorted(links) if n != 'lo']
+            shown = [n for n in sorted(host.namespaces[key]) if n != 'lo']
             if shown:
                 self.draw_links(3, host, key, cluster, shown, masters)
             else:

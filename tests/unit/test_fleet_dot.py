@@ -280,7 +280,9 @@ def test_odd_host_names_stay_in_labels():
 @pytest.mark.parametrize('fleet, pings, kwargs, message', [
     ([], None, {}, 'expected a mapping of host name'),
     ({'h': 'facts'}, None, {}, 'host h: expected the facts'),
-    ({'h': {'namespaces': []}}, None, {}, 'host h: expected a mapping with "namespaces"'),
+    ({'h': {'namespaces': []}}, None, {}, 'host h: no linuxnet.ipvlan facts'),
+    ({'h': {'ansible_facts': {'hostname': 'h'}}}, None, {}, 'host h: no linuxnet.ipvlan facts'),
+    ({'h': {'linuxnet_ipvlan': None}}, None, {}, 'host h: expected the facts'),
     ({'h': {'namespaces': {'n': {'links': []}}}}, None, {}, 'host h, namespace n: "links" must map'),
     ({'h': {'namespaces': {'n': 'x'}}}, None, {}, 'host h, namespace n: expected a mapping with "links"'),
     ({}, 'cells', {}, 'pings: expected a list'),
@@ -305,6 +307,21 @@ def test_namespaces_absent_or_without_a_name():
         'namespace without a name (not read)', 'netns c', 'netns gone (does not exist)']
     assert edges_by_name(picture) == [
         (('h', 'netns c', 'eth0'), ('h', 'namespace without a name (not read)', 'ifindex 4'), 'l2 bridge')]
+
+
+def test_every_shape_of_facts_draws_the_same_host():
+    facts = FLEET['vm1']
+    expected = fleet_dot({'vm1': facts})
+    for shape in ({'linuxnet_ipvlan': facts}, {'ansible_facts': {'linuxnet_ipvlan': facts}},
+                  {'changed': False, 'linuxnet_ipvlan': facts}):
+        assert fleet_dot({'vm1': shape}) == expected
+
+
+def test_a_host_without_namespaces_is_still_drawn():
+    picture = parse(fleet_dot({'h': {'namespaces': {}}, 'i': {'namespaces': {}, 'root': {'links': {'lo': LO}}}}))
+    assert sorted((cluster_path(picture, cluster), lines) for lines, cluster, _a in picture['nodes'].values()) == [
+        (('h',), ['(no namespaces)']), (('i',), ['(no namespaces)'])]
+    assert len(render_json(fleet_dot({'h': {'namespaces': {}}}))['objects']) == 2   # the cluster and its note
 
 
 def test_empty_fleet_is_an_empty_graph():
