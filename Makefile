@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 # linuxnet.ipvlan: one entry point for setup, tests and the VM lab.
-#   make lab        build/reuse the VM image, boot a 2-VM lab, apply the HOWTO topology, print a ping matrix
+#   make lab        build/reuse the VM image, boot a 2-VM lab, apply the HOWTO topology, print a ping matrix, draw build/lab/fleet.svg
 #   make lab-down   tear the lab down
 #   make test       set up everything and run every test (what .ci/run calls)
 #   make matrix     unit, sanity and tarball tests on ansible-core 2.16-2.21, host tests on 2.16 and 2.21
@@ -29,7 +29,7 @@ export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 export PATH := $(VENV)/bin:$(PATH)
 
 APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap e2fsprogs openssh-client \
-	iproute2 iputils-ping python3-venv python3-pyroute2 rsync shellcheck
+	iproute2 iputils-ping python3-venv python3-pyroute2 rsync shellcheck graphviz
 
 .PHONY: help setup apt venv collection test test-host-side test-vm-side test-unit test-host test-properties \
 	test-properties-long sanity matrix release-check lint changelog-lint molecule molecule-all lab lab-down build \

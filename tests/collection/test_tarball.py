@@ -27,6 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MODULES = sorted(p.stem for p in (REPO_ROOT / "plugins" / "modules").glob("*.py") if not p.name.startswith("_"))
 ROLES = sorted(p.name for p in (REPO_ROOT / "roles").iterdir() if (p / "meta" / "argument_specs.yml").is_file())
+FILTERS = sorted(p.stem for p in (REPO_ROOT / "plugins" / "filter").glob("*.py") if not p.name.startswith("_"))
 EXPECTED_MODULES = {"netns", "link", "address", "route", "facts", "info", "ipvlan", "topology"}
 EXPECTED_ROLES = {"namespaces", "prereqs"}
 
@@ -142,13 +143,13 @@ def test_the_promised_content_exists():
 
 def test_installed_collection_lists_every_module_and_role(installed: Path):
     env = ansible_env(installed)
-    for kind, expected in (("module", MODULES), ("role", ROLES)):
+    for kind, expected in (("module", MODULES), ("role", ROLES), ("filter", FILTERS)):
         proc = run([str(BIN / "ansible-doc"), "--json", "--list", "-t", kind, "linuxnet.ipvlan"], env, installed)
         assert {name.removeprefix("linuxnet.ipvlan.") for name in json.loads(proc.stdout)} == set(expected)
         assert warnings_about_us(proc.stderr) == [], proc.stderr
 
 
-@pytest.mark.parametrize("kind, names", [("module", MODULES), ("role", ROLES)])
+@pytest.mark.parametrize("kind, names", [("module", MODULES), ("role", ROLES), ("filter", FILTERS)])
 def test_docs_render_from_the_install_without_warnings(installed: Path, kind: str, names: list[str]):
     fqcns = [f"linuxnet.ipvlan.{name}" for name in names]
     env = ansible_env(installed)
@@ -164,7 +165,7 @@ def test_docs_render_from_the_install_without_warnings(installed: Path, kind: st
             assert main.get("short_description") and main.get("version_added"), fqcn
             continue
         assert fqcn in text.stdout
-        assert doc["doc"]["module"] == fqcn.rsplit(".", 1)[1]
+        assert doc["doc"]["module" if kind == "module" else "name"] == fqcn.rsplit(".", 1)[1]
         assert doc["doc"].get("short_description") and doc["doc"].get("version_added"), fqcn
         assert doc["examples"].strip(), fqcn
         assert doc.get("return"), f"{fqcn}: RETURN is missing or empty"

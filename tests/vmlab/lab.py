@@ -9,15 +9,17 @@
 `up` builds or reuses the image, boots VMs vm1 and vm2 joined by segment lan0 (ens4 in
 both), writes build/lab/inventory.yml, runs the playbook (default playbooks/site.yml
 when it exists) with the venv's ansible-playbook, with the lab inventory plus
-playbooks/inventory/vmlab.yml when that exists (--extra-inventory overrides), prints a
-ping matrix between every namespace of the lab, and the SSH command lines.  A lab that
-is already up is reused.
+playbooks/inventory/vmlab.yml when that exists (--extra-inventory overrides), draws the
+fleet (playbooks/fleet_picture.yml: build/lab/fleet.dot, and fleet.svg when Graphviz's
+dot is installed) with the ping matrix between every namespace of the lab, prints the
+matrix, the picture's path and the SSH command lines.  A lab that is already up is reused.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -37,6 +39,8 @@ DEFAULT_PLAYBOOK = os.path.join(REPO, "playbooks", "site.yml")
 DEFAULT_EXTRA_INVENTORY = os.path.join(REPO, "playbooks", "inventory", "vmlab.yml")
 EXTRA_INVENTORIES: list[str] = []
 PING_MATRIX_PLAYBOOK = os.path.join(REPO, "playbooks", "ping_matrix.yml")
+FLEET_PICTURE_PLAYBOOK = os.path.join(REPO, "playbooks", "fleet_picture.yml")
+LAB_DIR = os.path.join(REPO, "build", "lab")
 
 
 def lab_vms(image: str) -> list[dict]:
@@ -83,21 +87,48 @@ def run_playbook(playbook: str, extra: list[str] | None = None) -> None:
                                "for debugging (make lab-down removes it)")
 
 
-def print_ping_matrix() -> None:
-    """Every namespace pings every other one, across VMs, with the collection's own playbook.
+def ping_matrix_and_picture() -> str:
+    """Every namespace pings every other one, across VMs, with the collection's own playbook;
+    then the fleet is drawn with the matrix's cells.  Returns the line that says where the picture is.
 
-    The playbook writes the matrix to a file before it judges the cells, so the matrix is
-    printed whole (Ansible's output wraps it) even when a cell failed.
+    The ping playbook writes the matrix (text and cells) before it judges the cells, so the
+    matrix is printed whole (Ansible's output wraps it) and the picture drawn even when a cell
+    failed; that failure is raised after both.
     """
-    matrix = os.path.join(REPO, "build", "lab", "ping-matrix.txt")
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(matrix)
+    matrix = os.path.join(LAB_DIR, "ping-matrix.txt")
+    cells = os.path.join(LAB_DIR, "ping-matrix.json")
+    for stale in (matrix, cells):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(stale)
+    failure = None
     try:
-        run_playbook(PING_MATRIX_PLAYBOOK, ["-e", f"ping_matrix_output_file={matrix}"])
+        run_playbook(PING_MATRIX_PLAYBOOK, ["-e", f"ping_matrix_output_file={matrix}",
+                                            "-e", f"ping_matrix_results_file={cells}"])
+    except vmlab.VmlabError as exc:
+        failure = exc
+    picture_args = ["-e", json.dumps({"fleet_picture_dir": LAB_DIR, "fleet_picture_title": "make lab"})]
+    if os.path.exists(cells):
+        picture_args += ["-e", f"fleet_picture_ping_results={cells}"]
+    try:
+        run_playbook(FLEET_PICTURE_PLAYBOOK, picture_args)
     finally:
         if os.path.exists(matrix):
             with open(matrix, encoding="utf-8") as text:
                 print("\n" + text.read())
+    picture = picture_note()
+    if failure is not None:
+        print(picture)
+        raise failure
+    return picture
+
+
+def picture_note() -> str:
+    """Where the fleet picture is: fleet.svg, or fleet.dot and how to render it."""
+    svg, dot = os.path.join(LAB_DIR, "fleet.svg"), os.path.join(LAB_DIR, "fleet.dot")
+    if os.path.exists(svg) and os.path.getmtime(svg) >= os.path.getmtime(dot):
+        return f"Fleet picture: {os.path.relpath(svg)} (Graphviz source: {os.path.relpath(dot)})"
+    return (f"Fleet picture: {os.path.relpath(dot)}, not rendered: no dot program on this machine "
+            f"(install the graphviz package, then: dot -Tsvg -o {os.path.relpath(svg)} {os.path.relpath(dot)})")
 
 
 def cmd_up(args) -> None:
@@ -117,8 +148,7 @@ def cmd_up(args) -> None:
         run_playbook(os.path.abspath(playbook))
     elif not args.no_playbook:
         vmlab.log(f"no playbook to run ({os.path.relpath(DEFAULT_PLAYBOOK, REPO)} does not exist yet)")
-    if not args.no_ping_matrix:
-        print_ping_matrix()
+    picture = None if args.no_ping_matrix else ping_matrix_and_picture()
     print(f"\nLab {LAB!r} is up ({vmlab.fmt_secs(time.monotonic() - t0)}). Inventory: {os.path.relpath(INVENTORY)}")
     print("  ansible-playbook " + " ".join(os.path.relpath(a) if a.startswith("/") else a for a in inventory_args())
           + " <playbook>")
@@ -127,6 +157,8 @@ def cmd_up(args) -> None:
         print(f"  {vm['name']} ({vm['image']}; lab NICs {nics}):")
         print("    " + " ".join(vmlab.ssh_base(state, vm)))
     print("Tear it down with: make lab-down")
+    if picture:
+        print(picture)
 
 
 def main() -> int:
