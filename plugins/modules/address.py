@@ -97,7 +97,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _floor  # n
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, new_module
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import AddressesSpec, NamespaceSpec
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_ifname, check_netns_name, parse_cidr
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_ifname, check_netns_ref, parse_cidr
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import addresses_of
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
 
@@ -106,7 +106,7 @@ def build_specs(params, world):
     addresses = tuple(parse_cidr(value, 'addresses') for value in params['addresses'])
     wanted = AddressesSpec(check_ifname(params['dev'], 'dev'), addresses, present=params['state'] == 'present',
                            purge=params['purge'], nodad=params['nodad'])
-    return [NamespaceSpec(check_netns_name(params['netns'], 'netns'), addresses=(wanted,))]
+    return [NamespaceSpec(check_netns_ref(params['netns'], 'netns'), addresses=(wanted,))]
 
 
 def returns(world, params):

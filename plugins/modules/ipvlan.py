@@ -218,7 +218,7 @@ second_pass:
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _floor  # noqa: F401  pylint: disable=unused-import
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, ipvlan_options, new_module
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, IpvlanSpec, NamespaceSpec
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, IpvlanSpec, NamespaceSpec, is_netns_path
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_ipvlan
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import master_name
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
@@ -226,8 +226,8 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run
 
 def build_specs(params, world):
     netns, ipvlan = check_ipvlan(params, netns_param='netns')
-    if params['state'] == 'absent' and netns is not ROOT and not world.get(netns).exists:
-        return []  # the slave went away with its namespace: nothing to remove
+    if params['state'] == 'absent' and netns is not ROOT and not is_netns_path(netns) and not world.get(netns).exists:
+        return []  # the slave went away with its namespace: nothing to remove (a path is checked by the planner)
     ipvlan = IpvlanSpec(present=params['state'] == 'present', recreate=params['recreate'],
                         allow_port_change=params['allow_port_change'], **ipvlan)
     return [NamespaceSpec(netns, ipvlans=(ipvlan,))]

@@ -82,16 +82,20 @@ second_pass:
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _floor  # noqa: F401  pylint: disable=unused-import
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, admin_up, new_module
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import LinkSpec, NamespaceSpec
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_ifname, check_mtu, check_netns_name
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, LinkSpec, NamespaceSpec
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_ifname, check_mtu, check_netns_ref
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import link_view
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
 
 
 def build_specs(params, world):
+    netns = check_netns_ref(params['netns'], 'netns')
+    if params['move'] and netns is ROOT:
+        raise TaskError('move: moving a link needs netns, the namespace to move it into')
     link = LinkSpec(check_ifname(params['name'], 'name'), up=admin_up(params['state']),
-                    mtu=check_mtu(params['mtu'], 'mtu'))
-    return [NamespaceSpec(check_netns_name(params['netns'], 'netns'), links=(link,))]
+                    mtu=check_mtu(params['mtu'], 'mtu'), move=params['move'])
+    return [NamespaceSpec(netns, links=(link,))]
 
 
 def returns(world, params):
@@ -105,6 +109,7 @@ def main():
             name=dict(type='str', required=True),
             state=dict(type='str', choices=['up', 'down']),
             mtu=dict(type='int'),
+            move=dict(type='bool', default=False),
             **NETNS
         ),
         supports_check_mode=True,

@@ -196,7 +196,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _floor  # n
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, ROUTE_EXCLUSIVE, new_module, route_options
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import NamespaceSpec, RouteSpec
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import build_route, check_netns_name
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import build_route, check_netns_ref
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import routes_view, task_routes
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
 
@@ -204,7 +204,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run
 def build_specs(params, world):
     present = params['state'] == 'present'
     wanted = RouteSpec(build_route(params, present=present), present=present)
-    return [NamespaceSpec(check_netns_name(params['netns'], 'netns'), routes=(wanted,))]
+    return [NamespaceSpec(check_netns_ref(params['netns'], 'netns'), routes=(wanted,))]
 
 
 def returns(world, params):
