@@ -326,9 +326,9 @@ class World:
     """Namespace states by key (ROOT for the module's own), read on first use.
 
     A namespace is reached by a reference: ROOT, a name under /run/netns, or a path to a
-    namespace file.  Two references that reach one namespace (same st_dev and st_ino) are one
-    key: its name when it has one (ROOT for the module's own), else the first reference used
-    for it, so that the planner never sees one namespace twice.  IDENTIFY(ref) gives that
+    namespace file.  A path that reaches a namespace (same st_dev and st_ino) that a name or ROOT
+    reaches has that key; two paths to one namespace without a name have one key, the first used,
+    so that the planner never sees one namespace twice.  IDENTIFY(ref) gives that
     identity (None when nothing is there); without it every reference is its own key.
 
     The planner works on a copy and lets each action predict its effect on it.
@@ -343,8 +343,9 @@ class World:
         self.namespaces = dict(namespaces or {})
 
     def key(self, ref):
-        """The key of the namespace REF reaches (see the class)."""
-        if ref is ROOT or ref == UNNAMED or self._identify is None or ref in self.namespaces:
+        """The key of the namespace REF reaches (see the class).  A name is always its own key: a
+        namespace is created and removed by name, and two names stacked on one namespace stay two."""
+        if not is_netns_path(ref) or self._identify is None or ref in self.namespaces:
             return ref
         identity = self._identify(ref)
         if identity is None:

@@ -29,12 +29,18 @@ options:
     description: The master (parent) device, a real device such as C(eth0). Required with O(state=present).
     type: str
   master_netns:
-    description: Named namespace the master lives in. Omit for the namespace the module runs in.
+    description:
+      - Namespace the master lives in, a name or a path as for O(netns). Omit for the namespace the module runs in.
     type: str
   netns:
     description:
-      - Named namespace the slave must end up in; a new slave is created straight into it, and a slave found next to
+      - Namespace the slave must end up in; a new slave is created straight into it, and a slave found next to
         its master is moved there. Omit to keep it in the module's namespace.
+      - A name, as C(ip netns) uses, or the absolute path of a namespace file for a namespace that has no name:
+        C(/proc/PID/ns/net) of a process in it (a service with C(PrivateNetwork), a container), or a bind mount of one
+        (a container runtime's, such as C(/run/docker/netns/ID)). A value starting with C(/) is a path (a name never
+        holds C(/)); a path and a name that reach one namespace are one namespace.
+        This is how a slave is attached to a running container or service.
       - The namespace must exist; with O(state=absent) a missing namespace means there is nothing to remove.
     type: str
   mode:

@@ -36,7 +36,7 @@ options:
     required: true
     suboptions:
       name:
-        description: Namespace name.
+        description: Namespace name, a name only (a namespace this module may create and remove; a path is refused).
         type: str
         required: true
       state:
