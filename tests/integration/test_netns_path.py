@@ -155,22 +155,24 @@ def test_a_path_to_a_named_namespace_is_that_namespace(run_tasks, netns, veth):
 def test_bad_references_change_nothing(run_tasks, veth, holder, reference, says):
     dev, _peer = veth(None, None)
     before = snapshot(holder)
-    tasks = [
-        {"name": "move", "linuxnet.ipvlan.link": {"name": dev, "netns": reference, "move": True, "state": "up"}},
-        {"name": "address", "linuxnet.ipvlan.address": {"dev": dev, "netns": reference, "addresses": ["192.0.2.40/24"]}},
-        {"name": "route", "linuxnet.ipvlan.route": {"netns": reference, "dst": "198.51.100.0/24", "dev": dev}},
-    ]
-    for task in tasks:
-        run = run_tasks([task], expect_failure=True)
-        assert_failed_cleanly(run.last, "netns: ", reference, says)
-    if says != "does not exist":   # a missing one may come from an earlier task: check mode says what it assumes
-        for task in tasks:
-            run = run_tasks([task], check=True, expect_failure=True)
-            assert_failed_cleanly(run.last, "netns: ", reference, says)
-    run = run_tasks([{"name": "facts", FACTS: {"netns": [reference], "include_root": False}}],
-                    expect_failure=says != "does not exist")
-    if says == "does not exist":
-        assert run.last["ansible_facts"]["linuxnet_ipvlan"]["namespaces"][reference]["exists"] is False
+    tasks = {
+        "move": {"linuxnet.ipvlan.link": {"name": dev, "netns": reference, "move": True, "state": "up"}},
+        "address": {"linuxnet.ipvlan.address": {"dev": dev, "netns": reference, "addresses": ["192.0.2.40/24"]}},
+        "route": {"linuxnet.ipvlan.route": {"netns": reference, "dst": "198.51.100.0/24", "dev": dev}},
+        "slave": {"linuxnet.ipvlan.ipvlan": {"name": "ipvl0", "master": dev, "netns": reference}},
+        "facts": {FACTS: {"netns": [reference], "include_root": False}},
+    }
+    run = run_tasks([{"name": label, **task, "ignore_errors": True} for label, task in tasks.items()]
+                    + [{"name": "check " + label, **task, "check_mode": True, "ignore_errors": True}
+                       for label, task in tasks.items()])
+    missing = says == "does not exist"
+    for label in tasks:
+        if label == "facts" and missing:   # a read says it is not there
+            assert run.task(label)["ansible_facts"]["linuxnet_ipvlan"]["namespaces"][reference]["exists"] is False
+            continue
+        assert_failed_cleanly(run.task(label), "netns: ", reference, says)
+        if not missing:   # a missing one may come from an earlier task: check mode then warns (its own test)
+            assert_failed_cleanly(run.task("check " + label), "netns: ", reference, says)
     assert snapshot(holder) == before
 
 
