@@ -36,8 +36,8 @@ options:
     description:
       - Namespace the slave must end up in; a new slave is created straight into it, and a slave found next to
         its master is moved there. Omit to keep it in the module's namespace.
-      - A name, as C(ip netns) uses, or the absolute path of a namespace file for a namespace that has no name:
-        C(/proc/PID/ns/net) of a process in it (a service with C(PrivateNetwork), a container), or a bind mount of one
+      - A name, as C(ip netns) uses, or the absolute path of a namespace file for a namespace that has no name,
+        either C(/proc/PID/ns/net) of a process in it (a service with C(PrivateNetwork), a container), or a bind mount of one
         (a container runtime's, such as C(/run/docker/netns/ID)). A value starting with C(/) is a path (a name never
         holds C(/)); a path and a name that reach one namespace are one namespace.
         This is how a slave is attached to a running container or service.

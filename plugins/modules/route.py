@@ -29,8 +29,8 @@ options:
   netns:
     description:
       - Network namespace. Omit for the namespace the module runs in. It must exist.
-      - A name, as C(ip netns) uses, or the absolute path of a namespace file for a namespace that has no name:
-        C(/proc/PID/ns/net) of a process in it (a service with C(PrivateNetwork), a container), or a bind mount of one
+      - A name, as C(ip netns) uses, or the absolute path of a namespace file for a namespace that has no name,
+        either C(/proc/PID/ns/net) of a process in it (a service with C(PrivateNetwork), a container), or a bind mount of one
         (a container runtime's, such as C(/run/docker/netns/ID)). A value starting with C(/) is a path (a name never
         holds C(/)); a path and a name that reach one namespace are one namespace.
     type: str

@@ -94,8 +94,8 @@ def test_veth_moved_in_addressed_and_routed_by_path(run_tasks, veth, holder):
     play_check = run_tasks(tasks, check=True)
     assert holder.link(dev) is None and helpers.link(None, dev) is not None, "check mode moved the link"
     # Each task in check mode right before its real run: the same actions, on the state it meets.
-    real = run_tasks([step for task in tasks for step in ({**task, "name": "check " + task["name"],
-                                                            "check_mode": True}, task)])
+    checked = [{**task, "name": "check " + task["name"], "check_mode": True} for task in tasks]
+    real = run_tasks([step for pair in zip(checked, tasks) for step in pair])
     again = run_tasks(tasks)
     again_check = run_tasks(tasks, check=True)
     where = f"namespace {path}"

@@ -38,6 +38,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._planner import pl
 
 # --- the parameter ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize('value, expected', [
     (None, ROOT),
     ('ns0', 'ns0'),
@@ -142,8 +143,8 @@ def test_a_slave_given_by_another_path_is_not_its_own_sibling() -> None:
     """Its namespace found through /proc/7 and given by the runtime's path: one slave, no sibling."""
     world = host(c1=[slave('ipvl0', mode='l3')])
     world.names()   # the guard's listing first: /proc/7/ns/net becomes the key
-    the_plan = plan([NamespaceSpec('/run/docker/netns/c1', ipvlans=(IpvlanSpec('ipvl0', master='eth0',
-                                                                                mode='l2'),))], world)
+    wanted = IpvlanSpec('ipvl0', master='eth0', mode='l2')
+    the_plan = plan([NamespaceSpec('/run/docker/netns/c1', ipvlans=(wanted,))], world)
     assert the_plan.actions == [SetIpvlanPort('/proc/7/ns/net', name='ipvl0', mode='l2', flags='bridge',
                                               port=(ROOT, 2), siblings=())]
 
@@ -158,8 +159,8 @@ def test_allow_port_change_lists_the_unnamed_sibling() -> None:
 # --- paths that are no namespace, and a link moved in -------------------------------
 
 def test_a_path_that_is_no_namespace_is_refused_in_check_mode_too() -> None:
-    world = World(namespaces={ROOT: Namespace(ROOT), '/tmp': Namespace('/tmp', exists=False,
-                                                                      leftover=Leftover('a directory'))})
+    directory = Namespace('/tmp', exists=False, leftover=Leftover('a directory'))
+    world = World(namespaces={ROOT: Namespace(ROOT), '/tmp': directory})
     for assume in (False, True):
         with pytest.raises(TaskError) as exc:
             plan([NamespaceSpec('/tmp', links=(LinkSpec('lo', up=True),))], world, assume=assume)
