@@ -196,7 +196,7 @@ def test_a_link_to_move_that_is_nowhere_is_missing() -> None:
 def test_two_names_on_one_namespace_stay_two() -> None:
     """Created and removed by name: a name stacked on another's namespace is never that other name."""
     identity = {**IDENTITY, 'ns9': (3, 2)}
-    world = World(loader=lambda key: Namespace(key), names=lambda: ['ns0', 'ns9'], identify=identity.get)
+    world = World(loader=Namespace, names=lambda: ['ns0', 'ns9'], identify=identity.get)
     assert [world.key('ns0'), world.key('ns9')] == ['ns0', 'ns9']
     assert world.names() == [ROOT, 'ns0', 'ns9']
     assert world.key('/run/netns/ns0') == 'ns0'
