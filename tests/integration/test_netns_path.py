@@ -146,33 +146,42 @@ def test_a_path_to_a_named_namespace_is_that_namespace(run_tasks, netns, veth):
     assert helpers.cidrs(name, dev) == {"192.0.2.30/24"}
 
 
-@pytest.mark.parametrize("reference, says", [
-    ("/proc/999999999/ns/net", "does not exist"),
-    ("/proc/self/ns/mnt", "a namespace of another type (mount)"),
-    ("/etc/hostname", "not a network namespace"),
-    ("/tmp", "a directory"),
-], ids=["missing pid", "mount namespace", "plain file", "directory"])
-def test_bad_references_change_nothing(run_tasks, veth, holder, reference, says):
+BAD_REFERENCES = {
+    "/proc/999999999/ns/net": "does not exist",
+    "/proc/self/ns/mnt": "a namespace of another type (mount)",
+    "/etc/hostname": "not a network namespace",
+    "/tmp": "a directory",
+}
+
+
+def test_bad_references_change_nothing(run_tasks, veth, holder):
+    """A missing process, a namespace of another type, a plain file, a directory: one play for all."""
     dev, _peer = veth(None, None)
     before = snapshot(holder)
-    tasks = {
-        "move": {"linuxnet.ipvlan.link": {"name": dev, "netns": reference, "move": True, "state": "up"}},
-        "address": {"linuxnet.ipvlan.address": {"dev": dev, "netns": reference, "addresses": ["192.0.2.40/24"]}},
-        "route": {"linuxnet.ipvlan.route": {"netns": reference, "dst": "198.51.100.0/24", "dev": dev}},
-        "slave": {"linuxnet.ipvlan.ipvlan": {"name": "ipvl0", "master": dev, "netns": reference}},
-        "facts": {FACTS: {"netns": [reference], "include_root": False}},
-    }
-    run = run_tasks([{"name": label, **task, "ignore_errors": True} for label, task in tasks.items()]
-                    + [{"name": "check " + label, **task, "check_mode": True, "ignore_errors": True}
-                       for label, task in tasks.items()])
-    missing = says == "does not exist"
-    for label in tasks:
-        if label == "facts" and missing:   # a read says it is not there
-            assert run.task(label)["ansible_facts"]["linuxnet_ipvlan"]["namespaces"][reference]["exists"] is False
-            continue
-        assert_failed_cleanly(run.task(label), "netns: ", reference, says)
-        if not missing:   # a missing one may come from an earlier task: check mode then warns (its own test)
-            assert_failed_cleanly(run.task("check " + label), "netns: ", reference, says)
+
+    def tasks(reference):
+        return {
+            "move": {"linuxnet.ipvlan.link": {"name": dev, "netns": reference, "move": True, "state": "up"}},
+            "address": {"linuxnet.ipvlan.address": {"dev": dev, "netns": reference, "addresses": ["192.0.2.40/24"]}},
+            "route": {"linuxnet.ipvlan.route": {"netns": reference, "dst": "198.51.100.0/24", "dev": dev}},
+            "slave": {"linuxnet.ipvlan.ipvlan": {"name": "ipvl0", "master": dev, "netns": reference}},
+            "facts": {FACTS: {"netns": [reference], "include_root": False}},
+        }
+
+    run = run_tasks([{"name": f"{mode}{label} {reference}", **task, "ignore_errors": True,
+                      **({"check_mode": True} if mode else {})}
+                     for reference in BAD_REFERENCES for mode in ("", "check ")
+                     for label, task in tasks(reference).items()])
+    for reference, says in BAD_REFERENCES.items():
+        missing = says == "does not exist"
+        for label in tasks(reference):
+            result, checked = run.task(f"{label} {reference}"), run.task(f"check {label} {reference}")
+            if label == "facts" and missing:   # a read says it is not there
+                assert result["ansible_facts"]["linuxnet_ipvlan"]["namespaces"][reference]["exists"] is False
+                continue
+            assert_failed_cleanly(result, "netns: ", reference, says)
+            if not missing:   # a missing one may come from an earlier task: check mode then warns (unit tests)
+                assert_failed_cleanly(checked, "netns: ", reference, says)
     assert snapshot(holder) == before
 
 
