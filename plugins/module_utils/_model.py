@@ -377,7 +377,9 @@ class World:
     def names(self):
         """Every namespace that exists: the root one, the named ones, those found without a name."""
         listed = list(self._names()) if self._names else [n for n in self.namespaces if n is not ROOT]
-        listed += self._unnamed() if self._unnamed else []
+        # A process found holding one may have ended since: then its path reaches nothing.
+        if self._unnamed and self._identify:
+            listed += [n for n in self._unnamed() if self._identify(n) is not None]
         known = {self.key(n) for n in listed} | {n for n, ns in self.namespaces.items() if ns.exists}
         known.discard(ROOT)
         return [ROOT] + sorted(known)
