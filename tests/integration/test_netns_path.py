@@ -95,14 +95,21 @@ def test_veth_moved_in_addressed_and_routed_by_path(run_tasks, veth, holder):
     assert holder.link(dev) is None and helpers.link(None, dev) is not None, "check mode moved the link"
     # Each task in check mode right before its real run: the same actions, on the state it meets.
     checked = [{**task, "name": "check " + task["name"], "check_mode": True} for task in tasks]
-    real = run_tasks([step for pair in zip(checked, tasks) for step in pair])
+    real = run_tasks([step for pair in zip(checked, tasks) for step in pair], diff=True)
     again = run_tasks(tasks)
     again_check = run_tasks(tasks, check=True)
     where = f"namespace {path}"
     assert real.task("move")["actions"] == [f"move {dev} from the root namespace to {where}", f"set {dev} in {where} up"]
+    assert real.task("move").diff == {
+        "before": {"(root)": {"state": "present", "links": {dev: {"state": "down", "mtu": 1500}}},
+                   path: {"state": "present"}},
+        "after": {"(root)": {"state": "present"},
+                  path: {"state": "present", "links": {dev: {"state": "up", "mtu": 1500}}}},
+    }
     for label in ("move", "lo", "address", "route"):
         assert real.task(label).changed and play_check.task(label).changed, label
         assert real.task("check " + label)["actions"] == real.task(label)["actions"], label
+        assert real.task("check " + label).diff == real.task(label).diff, label
         assert not again.task(label).changed and again.task(label)["actions"] == [], label
         assert not again_check.task(label).changed, label
     moved = holder.link(dev)
