@@ -153,6 +153,8 @@ def test_allow_port_change_lists_the_unnamed_sibling() -> None:
     the_plan = plan([NamespaceSpec('/proc/9/ns/net', ipvlans=(IpvlanSpec('ipvl1', master='eth0', mode='l2',
                                                                          allow_port_change=True),))], world)
     assert the_plan.actions[0].siblings == (('/proc/7/ns/net', 'ipvl0'),)
+    assert the_plan.describe() == ['set ipvlan port of ipvl1 in namespace /proc/9/ns/net to mode l2 bridge '
+                                   '(shared with ipvl0 in /proc/7/ns/net)']
 
 
 # --- paths that are no namespace, and a link moved in -------------------------------
