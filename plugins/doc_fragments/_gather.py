@@ -15,8 +15,13 @@ class ModuleDocFragment:
     DOCUMENTATION = r"""
 options:
   netns:
-    description: Names of the namespaces to read. Omit to read all of them. A listed namespace that does not exist
-      is reported as not existing.
+    description:
+      - Namespaces to read, by name or by absolute path of namespace files (C(/proc/PID/ns/net), a container runtime's
+        bind mount), which are reported under the path given. A listed namespace that does not exist is reported as not
+        existing; a path that is there but is no network namespace fails the task.
+      - Omit to read all of them, the named ones and those without a name that a process or a bind mount holds,
+        each reported under a path that reaches it (a bind mount outside C(/run/netns) when there is one, else
+        C(/proc/PID/ns/net) of the lowest PID in it), which the other modules take as O(netns).
     type: list
     elements: str
   include_root:

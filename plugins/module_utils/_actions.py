@@ -37,6 +37,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     Namespace,
     Route,
     display_name,
+    is_netns_path,
     netns_label,
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import NetlinkError
@@ -180,7 +181,7 @@ class SetIpvlanPort(Action):
     def describe(self):
         text = 'set ipvlan port of %s%s to mode %s %s' % (self.name, _where(self.netns), self.mode, self.flags)
         if self.siblings:
-            text += ' (shared with %s)' % ', '.join('%s/%s' % (ns or '(root)', n) for ns, n in self.siblings)
+            text += ' (shared with %s)' % ', '.join(_sibling(ns, n) for ns, n in self.siblings)
         return text
 
     def predict(self, world):
@@ -193,6 +194,13 @@ class SetIpvlanPort(Action):
         ipr = session.ipr(self.netns)
         ipr.link('set', index=session.ifindex(self.netns, self.name), kind='ipvlan',
                  ipvlan_mode=IPVLAN_MODES[self.mode], ipvlan_flags=IPVLAN_FLAGS[self.flags])
+
+
+def _sibling(netns, name):
+    """NETNS/NAME, or NAME in PATH for a namespace given by path (NETNS/NAME would read as one path)."""
+    if is_netns_path(netns):
+        return '%s in %s' % (name, netns)
+    return '%s/%s' % (netns or '(root)', name)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ top-level key of the result (info).
 from __future__ import annotations
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import new_module
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_netns_name
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, is_netns_path
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_netns_ref
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import namespace_view
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
 
@@ -28,13 +29,16 @@ ARGUMENT_SPEC = dict(
 
 def _view(world, name):
     namespace = world.get(name)
+    if is_netns_path(name) and namespace.leftover is not None:
+        raise TaskError('netns: %s is %s, not a network namespace' % (name, namespace.leftover.what))
     if not namespace.exists:
         return {'exists': False, 'links': {}, 'routes': []}
     return dict(exists=True, **namespace_view(world, namespace))
 
 
 def gathered(world, params, warn=lambda text: None):
-    """The listed namespaces (default: every named one) and, with include_root, the root one.
+    """The listed namespaces (default: every one, the named ones by name, the others by the path that
+    reaches them: see _netns.unnamed_netns) and, with include_root, the root one.
 
     A name that is not UTF-8 (ip netns add takes any bytes) cannot travel in a result: it is
     left out with a warning, and the rest is read.
@@ -59,7 +63,7 @@ def gathered(world, params, warn=lambda text: None):
 def _no_specs(params, world):
     """Reading changes nothing: only the names are checked (a read never creates a namespace)."""
     for name in params['netns'] or []:
-        check_netns_name(name, 'netns')
+        check_netns_ref(name, 'netns')
     return []
 
 

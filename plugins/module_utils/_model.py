@@ -60,6 +60,12 @@ def netns_label(name):
     return 'the root namespace' if name is ROOT else 'namespace %s' % display_name(name)
 
 
+def is_netns_path(ref):
+    """Is REF a path to a namespace file (/proc/PID/ns/net, a bind mount of a container runtime's)
+    rather than a name under /run/netns?  A name is one path component: it never holds a "/"."""
+    return isinstance(ref, str) and ref.startswith('/')
+
+
 # --- values read from the kernel ------------------------------------------------
 
 @dataclass(frozen=True)
@@ -317,32 +323,73 @@ class Namespace:
 
 
 class World:
-    """Namespace states by name (ROOT for the module's own), read on first use.
+    """Namespace states by key (ROOT for the module's own), read on first use.
+
+    A namespace is reached by a reference: ROOT, a name under /run/netns, or a path to a
+    namespace file.  A path that reaches a namespace (same st_dev and st_ino) that a name or ROOT
+    reaches has that key; two paths to one namespace without a name have one key, the first used,
+    so that the planner never sees one namespace twice.  IDENTIFY(ref) gives that
+    identity (None when nothing is there); without it every reference is its own key.
 
     The planner works on a copy and lets each action predict its effect on it.
     """
 
-    def __init__(self, loader=None, names=None, namespaces=None):
+    def __init__(self, loader=None, names=None, namespaces=None, unnamed=None, identify=None):
         self._loader = loader
-        self._names = names
+        self._names = names          # the named namespaces
+        self._unnamed = unnamed      # paths to the namespaces without a name (see _netns.unnamed_netns)
+        self._identify = identify
+        self._keys = None            # identity -> key, seeded with ROOT and the names
         self.namespaces = dict(namespaces or {})
 
+    def key(self, ref):
+        """The key of the namespace REF reaches (see the class).  A name is always its own key: a
+        namespace is created and removed by name, and two names stacked on one namespace stay two."""
+        if not is_netns_path(ref) or self._identify is None or ref in self.namespaces:
+            return ref
+        identity = self._identify(ref)
+        if identity is None:
+            return ref
+        return self._seeded().setdefault(identity, ref)
+
+    def _seeded(self):
+        if self._keys is None:
+            self._keys = {}
+            for name in [ROOT] + list(self._names() if self._names else []):
+                identity = self._identify(name)
+                if identity is not None:
+                    self._keys.setdefault(identity, name)
+        return self._keys
+
     def get(self, name):
-        if name not in self.namespaces:
-            self.namespaces[name] = self._loader(name) if self._loader else Namespace(name, exists=False)
-        return self.namespaces[name]
+        key = self.key(name)
+        if key not in self.namespaces:
+            self.namespaces[key] = self._keyed(self._loader(key)) if self._loader else Namespace(key, exists=False)
+        return self.namespaces[key]
+
+    def _keyed(self, namespace):
+        """NAMESPACE with the namespaces of its links' masters and peers given by their keys."""
+        for name, link in list(namespace.links.items()):
+            if link.master_netns not in (ROOT, namespace.name):
+                namespace.links[name] = replace(link, master_netns=self.key(link.master_netns))
+        return namespace
 
     def names(self):
-        """Every namespace that exists: the root one and all named ones."""
-        listed = self._names() if self._names else [n for n in self.namespaces if n is not ROOT]
-        known = set(listed) | {n for n, ns in self.namespaces.items() if ns.exists and n is not ROOT}
+        """Every namespace that exists: the root one, the named ones, those found without a name."""
+        listed = list(self._names()) if self._names else [n for n in self.namespaces if n is not ROOT]
+        # A process found holding one may have ended since: then its path reaches nothing.
+        if self._unnamed and self._identify:
+            listed += [n for n in self._unnamed() if self._identify(n) is not None]
+        known = {self.key(n) for n in listed} | {n for n, ns in self.namespaces.items() if ns.exists}
+        known.discard(ROOT)
         return [ROOT] + sorted(known)
 
     def all(self):
         return [self.get(name) for name in self.names()]
 
     def copy(self):
-        clone = World(self._loader, self._names)
+        clone = World(self._loader, self._names, unnamed=self._unnamed, identify=self._identify)
+        clone._keys = self._seeded() if self._identify else None   # one identity, one key, in both
         clone.namespaces = {name: ns.copy() for name, ns in self.namespaces.items()}
         # The clone reads through to the original so that both see one kernel read.
         clone._loader = lambda name: self.get(name).copy()
@@ -368,11 +415,12 @@ class World:
 
 @dataclass(frozen=True)
 class LinkSpec:
-    """Admin state, mtu and alias of an existing link."""
+    """Admin state, mtu and alias of an existing link; MOVE: one still in the root namespace is moved in."""
     name: str
     up: Optional[bool] = None
     mtu: Optional[int] = None
     alias: Optional[str] = None
+    move: bool = False
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Named network namespaces, compatible with ``ip netns`` in both directions.
+"""Named network namespaces, compatible with ``ip netns`` in both directions, and the
+namespaces without a name that other tools hold (a process's, a container runtime's).
 
 A named namespace is an nsfs bind mount of a network namespace at
 /run/netns/NAME, exactly what iproute2 creates.  Anything else there is a
@@ -23,6 +24,7 @@ import contextlib
 import ctypes
 import errno
 import os
+import fcntl
 import re
 import stat
 import time
@@ -30,10 +32,11 @@ from dataclasses import dataclass
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._caps import CAP_SYS_ADMIN, require
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._faults import fault_point
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import Leftover, display_name
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import Leftover, display_name, is_netns_path
 
 NETNS_RUN_DIR = '/run/netns'
 CLONE_NEWNET = 0x40000000
+NS_GET_NSTYPE = 0xb703   # ioctl on a namespace file (Linux 4.11): the CLONE_NEW* type of its namespace
 MS_REC = 0x4000
 MS_BIND = 0x1000
 MS_SHARED = 1 << 20
@@ -113,13 +116,8 @@ def parse_mountinfo(data):
 def _top_mounts():
     """The mount each path of the run directory shows (the last one mounted there), by name."""
     run_dir = os.fsencode(os.path.realpath(NETNS_RUN_DIR)) + b'/'
-    try:
-        with open('/proc/self/mountinfo', 'rb') as source:
-            mounts = parse_mountinfo(source.read())
-    except OSError:
-        return {}
     found = {}
-    for mount in mounts:
+    for mount in _mounts():
         name = mount.point[len(run_dir):]
         if mount.point.startswith(run_dir) and name and b'/' not in name:
             found[os.fsdecode(name)] = mount
@@ -281,8 +279,111 @@ def pids_in_netns(name):
     return sorted(pids)
 
 
-def _open_netns(name):
-    return os.open(netns_path(name), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+def _open_netns(ref):
+    if is_netns_path(ref):
+        return open_netns_file(ref)
+    return os.open(netns_path(ref), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+
+
+# --- namespaces given by path -----------------------------------------------------------
+# /proc/PID/ns/net, or a bind mount of one anywhere (a container runtime's /run/docker/netns/ID):
+# such a namespace belongs to whoever holds it, and is only ever read, entered and moved into.
+
+def reference_path(ref):
+    """The file that reaches namespace REF: a path as given, a name under /run/netns."""
+    return ref if is_netns_path(ref) else netns_path(ref)
+
+
+def identity(ref):
+    """(st_dev, st_ino) of the namespace REF reaches (None: the module's own), or None when nothing
+    is there.  A name's entry is never followed (a symbolic link there is a leftover); a path is,
+    since /proc/PID/ns/net is itself a link."""
+    if ref is None:
+        path, follow = '/proc/thread-self/ns/net', True
+    else:
+        path, follow = reference_path(ref), is_netns_path(ref)
+    try:
+        st = os.stat(path, follow_symlinks=follow)
+    except (OSError, ValueError):
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def path_problem(path):
+    """What PATH is when it is there but is not a network namespace (a Leftover), else None."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        return Leftover('a path through something that is not a directory')
+    except OSError as exc:
+        return Leftover('unreadable (%s)' % exc.strerror)
+    if stat.S_ISDIR(st.st_mode):
+        return Leftover('a directory')
+    if not stat.S_ISREG(st.st_mode):
+        return Leftover('a special file (mode %o)' % st.st_mode)   # never opened: a FIFO would block
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return Leftover('unreadable (%s)' % exc.strerror)
+    try:
+        nstype = fcntl.ioctl(fd, NS_GET_NSTYPE)
+    except OSError:
+        return Leftover('a file of %d bytes' % st.st_size if st.st_size else 'an empty file')
+    finally:
+        os.close(fd)
+    if nstype != CLONE_NEWNET:
+        return Leftover('a namespace of another type (%s)' % _NSTYPES.get(nstype, hex(nstype)))
+    return None
+
+
+_NSTYPES = {0x00020000: 'mount', 0x02000000: 'cgroup', 0x04000000: 'uts', 0x08000000: 'ipc',
+            0x10000000: 'user', 0x20000000: 'pid', 0x00000080: 'time'}
+
+
+def open_netns_file(path):
+    """PATH opened, once it proved a network namespace; FileNotFoundError otherwise (the reader
+    has said what it is: see path_problem)."""
+    problem = path_problem(path)
+    if problem is not None:
+        raise FileNotFoundError(errno.ENOENT, '%s is %s, not a network namespace' % (path, problem.what))
+    return os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+
+
+def path_exists(path):
+    return os.path.exists(path) and path_problem(path) is None
+
+
+def unnamed_netns():
+    """Paths to the network namespaces this host holds besides those under /run/netns, one per
+    namespace (its identity), sorted: a bind mount elsewhere (a container runtime's) when there is
+    one, else /proc/PID/ns/net of the lowest PID in it.  The root and named ones come out too;
+    the World keys them by their name."""
+    found = {}
+    run_dir = os.fsencode(os.path.realpath(NETNS_RUN_DIR)) + b'/'
+    for mount in _mounts():
+        if mount.is_netns and not mount.point.startswith(run_dir):
+            _add(found, os.fsdecode(mount.point))
+    for pid in sorted(int(entry) for entry in os.listdir('/proc') if entry.isdigit()):
+        _add(found, '/proc/%d/ns/net' % pid)
+    return sorted(found.values())
+
+
+def _add(found, path):
+    key = identity(path)
+    if key is not None:
+        found.setdefault(key, path)
+
+
+def _mounts():
+    try:
+        with open('/proc/self/mountinfo', 'rb') as source:
+            return parse_mountinfo(source.read())
+    except OSError:
+        return []
 
 
 @contextlib.contextmanager
@@ -306,7 +407,7 @@ def entered(name):
             if exc.errno != errno.EINVAL:
                 raise
             # Not a namespace any more: "ip netns del" unmounts it, then unlinks the file.
-            raise FileNotFoundError(errno.ENOENT, '%s is no longer a network namespace' % netns_path(name))
+            raise FileNotFoundError(errno.ENOENT, '%s is no longer a network namespace' % reference_path(name))
         try:
             yield
         finally:
@@ -318,7 +419,7 @@ def entered(name):
 
 
 def open_netns_fd(name):
-    """An fd for namespace NAME, or for the caller's own namespace when NAME is None."""
+    """An fd for namespace NAME (a name or a path), or for the caller's own namespace when NAME is None."""
     if name is None:
         return os.open('/proc/thread-self/ns/net', os.O_RDONLY | os.O_CLOEXEC)
     return _open_netns(name)

@@ -24,7 +24,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import (
     SCOPES,
     TABLES,
 )
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, NextHop, Route, marker
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, NextHop, Route, is_netns_path, marker
 
 
 # --- validation -----------------------------------------------------------------
@@ -39,6 +39,10 @@ def check_netns_name(value, param, create=False):
         raise TaskError('%s: a namespace name must not be empty' % param)
     if value in ('.', '..'):
         raise TaskError('%s: %r is not a valid namespace name' % (param, value))
+    if is_netns_path(value):
+        raise TaskError('%s: %s is a path, and %s takes a name: a namespace given by path (a process\'s, a container '
+                        'runtime\'s) belongs to whoever holds it, and this collection never creates or removes one'
+                        % (param, value, param))
     if '/' in value or '\0' in value:
         raise TaskError('%s: namespace name %r must not contain "/" or NUL' % (param, value))
     size = len(value.encode('utf-8', 'surrogateescape'))
@@ -47,6 +51,24 @@ def check_netns_name(value, param, create=False):
     if create and not all(c.isprintable() or c == ' ' for c in value):
         raise TaskError('%s: namespace name %r contains a control or invisible character (tab, newline...): such a '
                         'namespace can be read and removed, but this collection does not create one' % (param, value))
+    return value
+
+
+# Linux's PATH_MAX, the longest path a system call takes (NUL included).
+PATH_MAX = 4096
+
+
+def check_netns_ref(value, param):
+    """A namespace to read or act in, never to create: a name under /run/netns, or an absolute
+    path to a network namespace file (/proc/PID/ns/net, a container runtime's bind mount).
+    A name holds no "/", so a leading one makes a path."""
+    if not is_netns_path(value):
+        return check_netns_name(value, param)
+    if '\0' in value:
+        raise TaskError('%s: path %r must not contain NUL' % (param, value))
+    size = len(value.encode('utf-8', 'surrogateescape'))
+    if size >= PATH_MAX:
+        raise TaskError('%s: path is %d bytes long; Linux allows %d' % (param, size, PATH_MAX - 1))
     return value
 
 
@@ -306,8 +328,8 @@ def check_unique_routes(routes, param):
 def check_ipvlan(params, netns_param='netns', prefix=''):
     """Validate one ipvlan's parameters: (slave namespace, IpvlanSpec keyword arguments)."""
     name = check_ifname(params['name'], prefix + 'name')
-    netns = check_netns_name(params.get(netns_param), prefix + netns_param)
-    master_netns = check_netns_name(params.get('master_netns'), prefix + 'master_netns')
+    netns = check_netns_ref(params.get(netns_param), prefix + netns_param)
+    master_netns = check_netns_ref(params.get('master_netns'), prefix + 'master_netns')
     master = params.get('master')
     if master is not None:
         check_ifname(master, prefix + 'master')

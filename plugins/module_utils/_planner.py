@@ -45,6 +45,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     LinkSpec,
     Namespace,
     display_name,
+    is_netns_path,
     netns_label,
 )
 
@@ -80,13 +81,32 @@ def plan(specs, world, assume=False):
     play, with a warning, instead of refusing: check mode then predicts the change the
     real run makes after that task.  A real run never assumes.
     """
+    specs = [_keyed(spec, world) for spec in specs]
     validate(specs)
+    _check_paths(specs, world)
     planner = _Planner(world, assume)
     for phase in (planner.namespaces, planner.removals, planner.ipvlan_removals, planner.ipvlans,
                   planner.links, planner.address_removals, planner.addresses, planner.routes):
         for spec in specs:
             phase(spec)
     return Plan(planner.actions, world, planner.after, planner.scope, planner.warnings)
+
+
+def _keyed(spec, world):
+    """SPEC with each namespace given by its key in WORLD: a path that reaches a named namespace
+    (or the root one) is that namespace, and every reference to one namespace is one key."""
+    return replace(spec, name=world.key(spec.name),
+                   ipvlans=tuple(replace(i, master_netns=world.key(i.master_netns)) for i in spec.ipvlans))
+
+
+def _check_paths(specs, world):
+    """A path that is there but is no network namespace is a mistake, whatever the task asks."""
+    for spec in specs:
+        for param, ref in [('netns', spec.name)] + [('master_netns', i.master_netns) for i in spec.ipvlans]:
+            leftover = world.get(ref).leftover if is_netns_path(ref) else None
+            if leftover is not None:
+                raise TaskError('%s: %s is %s, not a network namespace: give /proc/PID/ns/net of a process in it, '
+                                'or a bind mount of that file' % (param, ref, leftover.what))
 
 
 def validate(specs):
@@ -178,8 +198,7 @@ class _Planner:
                             '(linuxnet.ipvlan.netns state=absent removes any entry) or choose another name'
                             % (display_name(spec.name), leftover.what))
         elif not spec.only_removes:
-            self.missing('netns: namespace %s does not exist%s; create it first (linuxnet.ipvlan.netns)'
-                         % (display_name(spec.name), ' (/run/netns holds %s there)' % leftover.what if leftover else ''),
+            self.missing(_missing_netns('netns', spec.name, leftover),
                          lambda: self.after.namespaces.__setitem__(spec.name, Namespace.fresh(spec.name)))
 
     # --- phase 2: namespace removals, before anything is created -------------------
@@ -225,7 +244,7 @@ class _Planner:
         where = netns_label(ipvlan.master_netns)
         namespace = self.after.get(ipvlan.master_netns)
         if not namespace.exists:
-            self.missing('master_netns: %s does not exist' % where,
+            self.missing(_missing_netns('master_netns', ipvlan.master_netns, None),
                          lambda: self.after.namespaces.__setitem__(ipvlan.master_netns,
                                                                    Namespace.fresh(ipvlan.master_netns)))
             namespace = self.after.get(ipvlan.master_netns)
@@ -331,9 +350,12 @@ class _Planner:
         for link_spec in wanted:
             self.show(spec.name).links.add(link_spec.name)
             link = namespace.links.get(link_spec.name)
+            if link is None and link_spec.move:
+                link = self._move_in(spec.name, link_spec.name)
             if link is None:
-                link = self.missing('name: link %s not found in %s' % (link_spec.name, netns_label(spec.name)),
-                                    lambda: self.assumed_link(spec.name, link_spec.name, up=False))
+                link = self.missing('name: link %s not found in %s%s' % (
+                    link_spec.name, netns_label(spec.name), ' nor in the root namespace' if link_spec.move else ''),
+                    lambda: self.assumed_link(spec.name, link_spec.name, up=False))
             self._check_mtu_range(link, link_spec.mtu)
             changes = dict(
                 up=link_spec.up if link_spec.up is not None and link_spec.up != link.up else None,
@@ -341,6 +363,14 @@ class _Planner:
                 alias=link_spec.alias if link_spec.alias is not None and link_spec.alias != link.alias else None)
             if any(value is not None for value in changes.values()):
                 self.emit(SetLink(spec.name, name=link_spec.name, **changes))
+
+    def _move_in(self, netns, name):
+        """A link wanted in NETNS that is still in the root namespace: moved there (arriving down)."""
+        if name not in self.after.get(ROOT).links:
+            return None
+        self.show(ROOT).links.add(name)
+        self.emit(MoveLink(ROOT, name=name, to_netns=netns))
+        return self.after.get(netns).links[name]
 
     @staticmethod
     def _check_mtu_range(link, mtu):
@@ -476,6 +506,14 @@ class _Planner:
         except TaskError as exc:
             self.missing(exc.msg)
             return route
+
+
+def _missing_netns(param, ref, leftover):
+    if is_netns_path(ref):
+        return ('%s: %s does not exist: a namespace given by path belongs to the process or container runtime that '
+                'holds it, and is never created here; start that first' % (param, ref))
+    return ('%s: namespace %s does not exist%s; create it first (linuxnet.ipvlan.netns)'
+            % (param, display_name(ref), ' (/run/netns holds %s there)' % leftover.what if leftover else ''))
 
 
 def _unwanted(address, wanted):

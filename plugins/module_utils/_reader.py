@@ -187,7 +187,8 @@ def resolve_masters(sock, namespace, candidates, open_fd):
     """Name the namespace of each ipvlan's master and of each veth's peer (both IFLA_LINK).
 
     IFLA_LINK_NETNSID is an id local to the namespace being read, so it is
-    matched against the ids this namespace gives each candidate namespace.
+    matched against the ids this namespace gives each candidate namespace; CANDIDATES()
+    lists them, asked only when a link points into another namespace.
     """
     known = {}
     for link_name, link in list(namespace.links.items()):
@@ -204,7 +205,7 @@ def resolve_masters(sock, namespace, candidates, open_fd):
 def _netns_for_nsid(sock, nsid, candidates, open_fd, known):
     if nsid in known:
         return known[nsid]
-    for candidate in candidates:
+    for candidate in candidates():
         if candidate in known.values():
             continue
         try:

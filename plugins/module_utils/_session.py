@@ -23,7 +23,13 @@ import time
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _netns
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._caps import CAP_SYS_ADMIN, require
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError, explain
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, Namespace, World, netns_label
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
+    ROOT,
+    Namespace,
+    World,
+    is_netns_path,
+    netns_label,
+)
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._notify import open_monitor, others_changed
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._pyroute2 import DumpSocket, NetlinkError, open_iproute
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._reader import read_namespace, resolve_masters
@@ -42,6 +48,7 @@ class Session:
         self._monitors = {}     # netns -> a socket hearing who else changes it (see others_changed)
         self._ports = set()     # the netlink ports of our own changing sockets
         self._names = None   # the named namespaces, listed once: mountinfo grows with each one
+        self._unnamed = None  # paths to the others (processes', container runtimes'), found once
 
     def close(self):
         for netns in list(self._identities):
@@ -69,7 +76,7 @@ class Session:
                 with _netns.entered(netns):
                     if netns not in self._identities:   # first entry: the monitor hears from the first read on
                         self._monitors[netns] = open_monitor()
-                        self._identities[netns] = _identity('/proc/thread-self/ns/net')
+                        self._identities[netns] = _netns.identity(ROOT)   # the one this thread is in
                     sockets[netns] = factory()
             except FileNotFoundError:
                 raise TaskError('%s does not exist' % netns_label(netns))
@@ -101,22 +108,33 @@ class Session:
             self._names = _netns.list_netns()
         return self._names
 
+    def unnamed(self):
+        if self._unnamed is None:
+            self._unnamed = _netns.unnamed_netns()
+        return self._unnamed
+
     def read(self, netns):
-        if netns is not ROOT and netns not in self.names():
+        if is_netns_path(netns):
+            problem = _netns.path_problem(netns)
+            if problem is not None or not os.path.exists(netns):
+                return Namespace(netns, exists=False, leftover=problem)
+        elif netns is not ROOT and netns not in self.names():
             return Namespace(netns, exists=False, leftover=_netns.leftover(netns))
         try:
             sock = self.reader(netns)
         except TaskError:
-            # Removed by someone else since it was listed (container runtimes, other runs):
-            # it is gone, not an error.
-            if not _netns.netns_exists(netns):
+            # Removed by someone else since it was listed (container runtimes, other runs), or
+            # its process ended: it is gone, not an error.
+            if not (_netns.path_exists(netns) if is_netns_path(netns) else _netns.netns_exists(netns)):
                 return Namespace(netns, exists=False)
             raise
         namespace = read_namespace(sock, netns)
-        return resolve_masters(sock, namespace, [ROOT] + self.names(), _netns.open_netns_fd)
+        # The namespace of a master or peer is found among all of them, named ones first.
+        return resolve_masters(sock, namespace, lambda: [ROOT] + self.names() + self.unnamed(),
+                               _netns.open_netns_fd)
 
     def world(self):
-        return World(loader=self.read, names=self.names)
+        return World(loader=self.read, names=self.names, unnamed=self.unnamed, identify=_netns.identity)
 
     def ifindex(self, netns, name):
         found = self.reader(netns).ifindex(name)
@@ -196,9 +214,9 @@ class Session:
         reaches the old namespace, so what was applied through it missed the namespace of that
         name (a race).  Such sockets are closed: the next read opens the namespace by name.
         """
-        self._names = None
+        self._names = self._unnamed = None
         stale = [netns for netns in self._identities
-                 if netns is not ROOT and self._identities[netns] != _identity(_netns.netns_path(netns))]
+                 if netns is not ROOT and self._identities[netns] != _netns.identity(netns)]
         for netns in stale:
             self.forget(netns)
         return bool(stale)
@@ -221,15 +239,6 @@ def _lists_module(path, name):
             return any(line.split(':', 1)[0].rsplit('/', 1)[-1].split('.ko', 1)[0] == name for line in listing)
     except OSError:
         return False
-
-
-def _identity(path):
-    """Which namespace PATH is (a bind mount under /run/netns, or a /proc ns link); None if gone."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino)
 
 
 LOCK_PATH = '/run/linuxnet-ipvlan.lock'

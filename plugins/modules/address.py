@@ -22,7 +22,12 @@ options:
     type: str
     required: true
   netns:
-    description: Named network namespace the link is in. Omit for the namespace the module runs in. It must exist.
+    description:
+      - Network namespace the link is in. Omit for the namespace the module runs in. It must exist.
+      - A name, as C(ip netns) uses, or the absolute path of a namespace file for a namespace that has no name,
+        either C(/proc/PID/ns/net) of a process in it (a service with C(PrivateNetwork), a container), or a bind mount of one
+        (a container runtime's, such as C(/run/docker/netns/ID)). A value starting with C(/) is a path (a name never
+        holds C(/)); a path and a name that reach one namespace are one namespace.
     type: str
   addresses:
     description:
@@ -97,7 +102,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _floor  # n
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, new_module
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import AddressesSpec, NamespaceSpec
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_ifname, check_netns_name, parse_cidr
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_ifname, check_netns_ref, parse_cidr
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import addresses_of
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
 
@@ -106,7 +111,7 @@ def build_specs(params, world):
     addresses = tuple(parse_cidr(value, 'addresses') for value in params['addresses'])
     wanted = AddressesSpec(check_ifname(params['dev'], 'dev'), addresses, present=params['state'] == 'present',
                            purge=params['purge'], nodad=params['nodad'])
-    return [NamespaceSpec(check_netns_name(params['netns'], 'netns'), addresses=(wanted,))]
+    return [NamespaceSpec(check_netns_ref(params['netns'], 'netns'), addresses=(wanted,))]
 
 
 def returns(world, params):

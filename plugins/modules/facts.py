@@ -9,7 +9,7 @@ module: facts
 short_description: Gather links, addresses and routes of network namespaces
 version_added: 0.1.0
 description:
-  - Reads every named network namespace (or the ones listed) and, optionally, the root one, and returns their links
+  - Reads every network namespace (or the ones listed) and, optionally, the root one, and returns their links
     (with kind, and ipvlan mode, flags and master), addresses and routes as facts.
   - Routes are read from every table but the local one (the kernel's), whatever their type, multipath ones and
     those the kernel made itself included.
@@ -22,6 +22,10 @@ description:
     What sits in C(/run/netns) without being a network namespace (the empty file of an interrupted create, a mount of
     something else) is not a namespace and is not listed. A name that is not UTF-8, which no result can carry, is left
     out with a warning.
+  - A namespace without a name (a container's, a service's with C(PrivateNetwork)) is listed under a path that reaches
+    it, such as C(/proc/1234/ns/net); the slaves in it count for the port-wide mode and flags of their master, and the
+    C(master_netns) of an ipvlan names it that way. Only the namespaces
+    of processes this module may inspect are found (all of them, run as root).
 extends_documentation_fragment:
   - linuxnet.ipvlan._attributes.read_only
   - linuxnet.ipvlan._attributes.facts
@@ -68,7 +72,7 @@ ansible_facts:
       contains:
         namespaces:
           description:
-            - Each namespace read, by name, with V(exists), V(links) and V(routes).
+            - Each namespace read, by name (by path for one without a name), with V(exists), V(links) and V(routes).
             - V(links) maps each link name to V(ifindex), V(kind), V(state) (up or down), V(mtu), V(mac), V(alias),
               V(managed) (carries the collection's marker), V(owner) (the owner its marker names, see
               M(linuxnet.ipvlan.topology)), V(addresses) (CIDR strings) and, for ipvlan links,

@@ -29,12 +29,18 @@ options:
     description: The master (parent) device, a real device such as C(eth0). Required with O(state=present).
     type: str
   master_netns:
-    description: Named namespace the master lives in. Omit for the namespace the module runs in.
+    description:
+      - Namespace the master lives in, a name or a path as for O(netns). Omit for the namespace the module runs in.
     type: str
   netns:
     description:
-      - Named namespace the slave must end up in; a new slave is created straight into it, and a slave found next to
+      - Namespace the slave must end up in; a new slave is created straight into it, and a slave found next to
         its master is moved there. Omit to keep it in the module's namespace.
+      - A name, as C(ip netns) uses, or the absolute path of a namespace file for a namespace that has no name,
+        either C(/proc/PID/ns/net) of a process in it (a service with C(PrivateNetwork), a container), or a bind mount of one
+        (a container runtime's, such as C(/run/docker/netns/ID)). A value starting with C(/) is a path (a name never
+        holds C(/)); a path and a name that reach one namespace are one namespace.
+        This is how a slave is attached to a running container or service.
       - The namespace must exist; with O(state=absent) a missing namespace means there is nothing to remove.
     type: str
   mode:
@@ -218,7 +224,7 @@ second_pass:
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _floor  # noqa: F401  pylint: disable=unused-import
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, ipvlan_options, new_module
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, IpvlanSpec, NamespaceSpec
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, IpvlanSpec, NamespaceSpec, is_netns_path
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_ipvlan
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import master_name
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
@@ -226,8 +232,8 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run
 
 def build_specs(params, world):
     netns, ipvlan = check_ipvlan(params, netns_param='netns')
-    if params['state'] == 'absent' and netns is not ROOT and not world.get(netns).exists:
-        return []  # the slave went away with its namespace: nothing to remove
+    if params['state'] == 'absent' and netns is not ROOT and not is_netns_path(netns) and not world.get(netns).exists:
+        return []  # the slave went away with its namespace: nothing to remove (a path is checked by the planner)
     ipvlan = IpvlanSpec(present=params['state'] == 'present', recreate=params['recreate'],
                         allow_port_change=params['allow_port_change'], **ipvlan)
     return [NamespaceSpec(netns, ipvlans=(ipvlan,))]

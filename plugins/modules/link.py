@@ -9,7 +9,8 @@ module: link
 short_description: Set the admin state and MTU of an existing link in a network namespace
 version_added: 0.1.0
 description:
-  - Brings an existing link up or down and sets its MTU, in the root namespace or in a named one.
+  - Brings an existing link up or down and sets its MTU, in the root namespace or in another one (named, or given by
+    path), and moves a link of the root namespace into another one (O(move)).
   - Works for any link, C(lo) included. It never creates or deletes links; use M(linuxnet.ipvlan.ipvlan) for that.
   - Taking a link down makes the kernel flush its IPv6 addresses and the routes through it.
 extends_documentation_fragment:
@@ -22,9 +23,20 @@ options:
     required: true
   netns:
     description:
-      - Named network namespace the link is in. Omit for the namespace the module runs in.
+      - Network namespace the link is in. Omit for the namespace the module runs in.
+      - A name, as C(ip netns) uses, or the absolute path of a namespace file for a namespace that has no name,
+        either C(/proc/PID/ns/net) of a process in it (a service with C(PrivateNetwork), a container), or a bind mount of one
+        (a container runtime's, such as C(/run/docker/netns/ID)). A value starting with C(/) is a path (a name never
+        holds C(/)); a path and a name that reach one namespace are one namespace.
       - The namespace must exist; this module never creates one.
     type: str
+  move:
+    description:
+      - When the link is not in O(netns) but in the namespace the module runs in, move it into O(netns)
+        (C(ip link set dev NAME netns NETNS)), for instance a veth end handed to a container. A moved link arrives down
+        and without addresses; O(state) and O(mtu) then apply to it there. Needs O(netns).
+    type: bool
+    default: false
   state:
     description: Admin state. Omit to leave it as it is.
     type: str
@@ -42,6 +54,13 @@ author:
 """
 
 EXAMPLES = r"""
+- name: Hand a veth end to a running container (ip link set dev veth1 netns /proc/PID/ns/net; ip -n ... link set up)
+  linuxnet.ipvlan.link:
+    name: veth1
+    netns: "/proc/{{ container_pid }}/ns/net"
+    move: true
+    state: up
+
 - name: Bring lo up in ns0 (ip -n ns0 link set dev lo up)
   linuxnet.ipvlan.link:
     name: lo
@@ -82,16 +101,20 @@ second_pass:
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _floor  # noqa: F401  pylint: disable=unused-import
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, admin_up, new_module
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import LinkSpec, NamespaceSpec
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_ifname, check_mtu, check_netns_name
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import ROOT, LinkSpec, NamespaceSpec
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import check_ifname, check_mtu, check_netns_ref
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import link_view
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
 
 
 def build_specs(params, world):
+    netns = check_netns_ref(params['netns'], 'netns')
+    if params['move'] and netns is ROOT:
+        raise TaskError('move: moving a link needs netns, the namespace to move it into')
     link = LinkSpec(check_ifname(params['name'], 'name'), up=admin_up(params['state']),
-                    mtu=check_mtu(params['mtu'], 'mtu'))
-    return [NamespaceSpec(check_netns_name(params['netns'], 'netns'), links=(link,))]
+                    mtu=check_mtu(params['mtu'], 'mtu'), move=params['move'])
+    return [NamespaceSpec(netns, links=(link,))]
 
 
 def returns(world, params):
@@ -105,6 +128,7 @@ def main():
             name=dict(type='str', required=True),
             state=dict(type='str', choices=['up', 'down']),
             mtu=dict(type='int'),
+            move=dict(type='bool', default=False),
             **NETNS
         ),
         supports_check_mode=True,

@@ -28,6 +28,8 @@ options:
       - Any name C(ip netns add) accepts can be read and removed; it must not be empty, C(.) or C(..), nor contain
         C(/) or NUL, and must fit in a file name (255 bytes). Spaces, backslashes, quotes and any Unicode are fine.
       - A namespace this module creates must also be free of control and invisible characters (tab, newline...).
+      - A path (C(/proc/PID/ns/net)) is refused, since a namespace without a name belongs to the process or container
+        runtime that holds it, and is never created or removed here. The other modules take such a path as C(netns).
     type: str
     required: true
   state:

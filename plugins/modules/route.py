@@ -27,7 +27,12 @@ extends_documentation_fragment:
   - linuxnet.ipvlan._pyroute2
 options:
   netns:
-    description: Named network namespace. Omit for the namespace the module runs in. It must exist.
+    description:
+      - Network namespace. Omit for the namespace the module runs in. It must exist.
+      - A name, as C(ip netns) uses, or the absolute path of a namespace file for a namespace that has no name,
+        either C(/proc/PID/ns/net) of a process in it (a service with C(PrivateNetwork), a container), or a bind mount of one
+        (a container runtime's, such as C(/run/docker/netns/ID)). A value starting with C(/) is a path (a name never
+        holds C(/)); a path and a name that reach one namespace are one namespace.
     type: str
   dst:
     description:
@@ -196,7 +201,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils import _floor  # n
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._argspec import NETNS, ROUTE_EXCLUSIVE, new_module, route_options
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import NamespaceSpec, RouteSpec
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import build_route, check_netns_name
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import build_route, check_netns_ref
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._render import routes_view, task_routes
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run_module
 
@@ -204,7 +209,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._runner import run
 def build_specs(params, world):
     present = params['state'] == 'present'
     wanted = RouteSpec(build_route(params, present=present), present=present)
-    return [NamespaceSpec(check_netns_name(params['netns'], 'netns'), routes=(wanted,))]
+    return [NamespaceSpec(check_netns_ref(params['netns'], 'netns'), routes=(wanted,))]
 
 
 def returns(world, params):

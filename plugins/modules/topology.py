@@ -21,7 +21,8 @@ description:
     namespace, are set to C(managed-by=linuxnet.ipvlan owner=OWNER). With O(purge=true), namespaces and ipvlan slaves
     marked with this O(owner) that are no longer declared are removed. Nothing without the marker, and nothing marked
     with another owner, is ever removed by purge; a namespace of this owner that holds a slave of another owner stays
-    (only this owner's slaves in it go). A marker without owner (written by version 0.1.0) counts as
+    (only this owner's slaves in it go). A namespace without a name (one a process or a container runtime holds,
+    such as one of ours whose name was removed while a process still ran in it) is never purged. A marker without owner (written by version 0.1.0) counts as
     O(owner=default)'s, and is rewritten with the owner the next time its object is declared.
   - B(Boot persistence.) With O(persist), the same run also installs (or removes) a systemd unit that recreates the
     declared topology at boot with iproute2, without Ansible; see O(persist).
@@ -36,7 +37,7 @@ options:
     required: true
     suboptions:
       name:
-        description: Namespace name.
+        description: Namespace name, a name only (a namespace this module may create and remove; a path is refused).
         type: str
         required: true
       state:
@@ -303,6 +304,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     LinkSpec,
     NamespaceSpec,
     RouteSpec,
+    is_netns_path,
     marker,
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._params import (
@@ -361,6 +363,8 @@ def purge_specs(world, specs, owner=DEFAULT_OWNER):
     declared = {spec.name: spec for spec in specs}
     extra = []
     for namespace in world.all():
+        if is_netns_path(namespace.name):
+            continue   # without a name, it is not this module's: a process or a container runtime holds it
         spec = declared.get(namespace.name)
         if spec is not None and spec.ensure == 'absent':
             continue

@@ -482,9 +482,14 @@ def test_traversal_attempts_are_refused_everywhere(run_tasks):
              "ignore_errors": True},
         ]
     run = run_tasks(tasks)
-    for index in range(len(attempts)):
+    for index, name in enumerate(attempts):
         for label, param in (("Create", "name: "), ("Remove", "name: "), ("Facts", "netns: "), ("Link", "netns: "),
                              ("Topology", "namespaces[0].name: ")):
+            if label == "Facts" and name.startswith("/"):
+                # A path reaches a namespace without a name (test_netns_path.py): read, never created.
+                assert run.task(f"{label} {index}")["ansible_facts"]["linuxnet_ipvlan"]["namespaces"][name] == {
+                    "exists": False, "links": {}, "routes": []}
+                continue
             helpers.assert_failed_cleanly(run.task(f"{label} {index}"), param)
     assert not Path("/tmp", token).exists() and not Path("/run", token).exists()
     assert not [entry for entry in os.listdir("/run/netns") if token in entry]

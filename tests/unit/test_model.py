@@ -34,7 +34,8 @@ CHECK_NETNS_NAME_BAD: list[tuple[t.Any, str]] = [
     ('.', 'not a valid namespace name'),
     ('..', 'not a valid namespace name'),
     ('a/b', 'must not contain'),
-    ('/', 'must not contain'),
+    ('/', 'is a path'),
+    ('/proc/1/ns/net', 'never creates or removes'),
     ('ns\0', 'must not contain'),
     ('n' * 256, '256 bytes long'),
     # 128 characters but 256 bytes: the limit is the filesystem's, in bytes.
@@ -43,7 +44,7 @@ CHECK_NETNS_NAME_BAD: list[tuple[t.Any, str]] = [
 
 
 @pytest.mark.parametrize('value, message', CHECK_NETNS_NAME_BAD,
-                         ids=['empty', 'dot', 'dotdot', 'slash', 'only-slash', 'nul', '256-bytes', '256-bytes-utf8'])
+                         ids=['empty', 'dot', 'dotdot', 'slash', 'only-slash', 'path', 'nul', '256-bytes', '256-bytes-utf8'])
 def test_check_netns_name_rejects(value: t.Any, message: str) -> None:
     for create in (False, True):
         with pytest.raises(TaskError) as exc:

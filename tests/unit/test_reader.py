@@ -66,7 +66,7 @@ def test_resolve_masters_skips_a_namespace_removed_meanwhile() -> None:
             return nsids[opened[fd]]
 
     ns0 = Namespace('ns0', links={'ipvl0': Link('ipvl0', kind='ipvlan', master_index=3, master_netnsid=1)})
-    resolved = resolve_masters(FakeDumpSocket(), ns0, [None, 'gone', 'ns1'], open_fd)
+    resolved = resolve_masters(FakeDumpSocket(), ns0, lambda: [None, 'gone', 'ns1'], open_fd)
     assert resolved.links['ipvl0'].master_netns == 'ns1'
 
 

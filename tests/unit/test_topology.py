@@ -126,6 +126,13 @@ def test_purge_nothing_to_do() -> None:
     assert purge_specs(current, declared) == []
 
 
+def test_purge_leaves_a_namespace_without_a_name_alone() -> None:
+    """Marked by us, then its name removed while a process still ran in it: a process holds it now."""
+    current = world(namespace(ROOT, lo(False), ETH0),
+                    namespace('/proc/4321/ns/net', lo(True), slave('ipvl0', managed=True)))
+    assert purge_specs(current, []) == []
+
+
 # --- owners: purge removes only what carries its own owner -------------------------------
 
 def owned(link: Link, owner: t.Optional[str]) -> Link:
