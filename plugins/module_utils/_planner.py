@@ -38,7 +38,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._actions import (
     SetLink,
 )
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._errors import TaskError
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import PROTO_RA, REJECT_RTN_TYPES, SCOPES
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import PROTO_RA, REJECT_RTN_TYPES, SCOPES, TABLES
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     ROOT,
     Link,
@@ -498,9 +498,10 @@ class _Planner:
         try:
             if route.nexthops:
                 return replace(route, nexthops=tuple(
-                    replace(hop, dev=_gateway_dev(namespace, hop.gateway, hop.dev, hop.onlink, netns))
+                    replace(hop, dev=_gateway_dev(namespace, hop.gateway, hop.dev, hop.onlink, netns, route.table))
                     for hop in route.nexthops))
-            return replace(route, dev=_gateway_dev(namespace, route.gateway, route.dev, route.onlink, netns))
+            return replace(route, dev=_gateway_dev(namespace, route.gateway, route.dev, route.onlink, netns,
+                                                    route.table))
         except KernelRefusal:
             raise
         except TaskError as exc:
@@ -595,13 +596,17 @@ def _local_gateway(namespace, gateway, onlink):
                                      any(a.dev == 'lo' and gateway in a.ip.network for a in addresses))
 
 
-def _gateway_dev(namespace, gateway, dev, onlink, netns):
+def _gateway_dev(namespace, gateway, dev, onlink, netns, table):
     """The device through which the kernel reaches a next hop's gateway.
 
     The kernel looks the gateway up (fib_check_nh_v4_gw: a unicast route of scope link or
     host; ip6_route_check_nh) and refuses one it cannot reach (ENETUNREACH): say so before trying.
-    An IPv6 gateway is never reached through lo (EHOSTUNREACH), whatever address lo holds.
+    It looks in the new route's own TABLE, then through the policy rules, which reach the local,
+    main and default tables unless someone added rules (not read here): a route in another table
+    reaches nothing.  An IPv6 gateway is never reached through lo (EHOSTUNREACH), whatever
+    address lo holds.
     """
+    tables = {table, TABLES['local'], TABLES['main'], TABLES['default']}
     if gateway is not None and gateway.version == 6 and dev == 'lo':
         # ip6_validate_gw: "Egress device can not be loopback device for this route"
         raise KernelRefusal('dev: the kernel refuses an IPv6 route with a gateway (%s) through the loopback '
@@ -621,7 +626,7 @@ def _gateway_dev(namespace, gateway, dev, onlink, netns):
             return address.dev
     for other in namespace.routes:
         if (other.type == 'unicast' and other.gateway is None and other.dev and not other.nexthops
-                and not (gateway.version == 6 and other.dev == 'lo')
+                and other.table in tables and not (gateway.version == 6 and other.dev == 'lo')
                 and other.family == gateway.version and (other.family == 6 or other.scope >= SCOPES['link'])
                 and gateway in other.dst and dev in (None, other.dev)):
             link = namespace.links.get(other.dev)

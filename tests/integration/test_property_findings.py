@@ -178,3 +178,21 @@ def test_a_link_going_down_leaves_a_route_through_another_down_link(harness, net
     check, real = check_then_real(harness, "topology", params)
     assert real["changed"] and not real["failed"] and real["actions"] == check["actions"], (check, real)
     assert real["namespaces"] == check["namespaces"]
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_a_gateway_is_reached_only_through_the_tables_the_kernel_looks_in(harness, netns, veth, family):
+    """The device the kernel picks: a gateway covered only by a route in another table (100) is not
+    reachable for a main-table route (the kernel looks in the route's own table, then through the
+    policy rules: local, main, default); it is for a route of table 100 itself."""
+    name = netns()
+    dev = veth(name, name, up=True)[0]
+    covering, gateway = ("198.51.100.0/24", "198.51.100.254") if family == 4 else ("2001:db8::/64", "2001:db8::fe")
+    ip(f"-{family}", "route", "add", covering, "dev", dev, "table", "100", netns=name)
+    main = {"netns": name, "dst": "default", "gateway": gateway}
+    check, real = check_then_real(harness, "route", main)
+    assert real["failed"] and not real["changed"] and "errno" not in real, real
+    assert real["msg"].startswith(f"gateway: {gateway} is not reachable"), real
+    assert not [r for r in routes(name, family) if r.get("dst") == "default"]
+    check, real = check_then_real(harness, "route", dict(main, table="100"))
+    assert real["changed"] and not real["failed"] and real["actions"] == check["actions"], (check, real)
