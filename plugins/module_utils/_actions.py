@@ -269,7 +269,7 @@ class SetLink(Action):
             for ip in ('127.0.0.1/8', '::1/128'):
                 address = Address('lo', ipaddress.ip_interface(ip), scope=254)
                 if all(a.ip != address.ip for a in ns.addresses_of('lo')):
-                    ns.addresses.append(address)
+                    ns.add_address(address)
         if self.up and not link.up:
             ns.link_up(self.name)
 
@@ -298,7 +298,7 @@ class AddAddress(Action):
         # IPv4: another address of the subnet came first, so this one is its secondary (no prefix route).
         secondary = self.ip.version == 4 and any(a.ip.network == self.ip.network for a in ns.addresses_of(self.dev))
         address = Address(self.dev, self.ip, scope=254 if self.ip.ip.is_loopback else 0, secondary=secondary)
-        ns.addresses.append(address)
+        ns.add_address(address)
         ns.add_connected(address)
 
     def restores(self, namespace):

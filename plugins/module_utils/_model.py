@@ -234,13 +234,25 @@ class Namespace:
     addresses: list = field(default_factory=list)   # [Address]
     routes: list = field(default_factory=list)      # [Route], the local table left out
     leftover: Optional[Leftover] = None             # when it does not exist: what holds its name
+    # IPv4's local routing table exists: the kernel makes it with the first IPv4 address and keeps it
+    # (a history, not a state: read from the kernel). An IPv4 onlink gateway is refused without it.
+    ipv4_local_table: bool = False
+
+    def __post_init__(self):
+        # An IPv4 address has its local route in that table: it exists.
+        self.ipv4_local_table = self.ipv4_local_table or any(a.ip.version == 4 for a in self.addresses)
 
     def copy(self):
         return Namespace(self.name, self.exists, dict(self.links), list(self.addresses), list(self.routes),
-                         self.leftover)
+                         self.leftover, self.ipv4_local_table)
 
     def addresses_of(self, dev):
         return [a for a in self.addresses if a.dev == dev]
+
+    def add_address(self, address):
+        self.addresses.append(address)
+        if address.ip.version == 4:
+            self.ipv4_local_table = True
 
     # --- what the kernel does to routes when links and addresses change -------------
     # Each rule was watched on the host kernel (tests/integration/test_route.py).

@@ -616,6 +616,12 @@ def _gateway_dev(namespace, gateway, dev, onlink, netns, table):
                             % (gateway, netns_label(netns),
                                '' if gateway.version == 6 else ', or in the prefix of an address on lo',
                                'a gateway' if gateway.version == 6 else 'an onlink gateway'))
+    if gateway is not None and gateway.version == 4 and onlink and not namespace.ipv4_local_table:
+        # fib_check_nh_v4_gw: an onlink gateway must be unicast in the local table, which the
+        # kernel makes with the namespace's first IPv4 address ("Nexthop has invalid gateway").
+        raise TaskError('gateway: %s is not reachable in %s as an onlink gateway until the namespace has had an '
+                        'IPv4 address (the kernel refuses it: "Nexthop has invalid gateway"); add one first '
+                        '(bringing lo up gives it 127.0.0.1)' % (gateway, netns_label(netns)))
     if gateway is None or onlink or (gateway.version == 6 and gateway.is_link_local):
         return dev
     for address in namespace.addresses:

@@ -198,6 +198,7 @@ RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETNSID = 18, 22, 26, 90
 RTEXT_FILTER_SKIP_STATS = 1 << 3    # counters are never read: the kernel need not send them
 _HEADER = struct.Struct('IHHII')     # nlmsghdr: length, type, flags, sequence number, port id
 SIOCGIFINDEX = 0x8933
+SOL_NETLINK, NETLINK_GET_STRICT_CHK = 270, 12
 _IFREQ = struct.Struct('16si20x')    # struct ifreq: the name, then ifr_ifindex in a 24-byte union
 _BUFSIZE = 1 << 16
 
@@ -241,6 +242,21 @@ class DumpSocket:
         """
         return self._ask(rtmsg, RTM_GETROUTE, NLM_F_DUMP, family=family)
 
+    def has_table(self, family, table):
+        """Does routing TABLE of FAMILY exist?  A dump filtered by table, under strict checking,
+        answers ENOENT ("FIB table does not exist") for a table the kernel never made; an empty
+        dump means an empty table."""
+        self._sock.setsockopt(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1)
+        try:
+            self._ask(rtmsg, RTM_GETROUTE, NLM_F_DUMP, [('RTA_TABLE', table)], family=family)
+        except NetlinkError as exc:
+            if exc.code == errno.ENOENT:
+                return False
+            raise
+        finally:
+            self._sock.setsockopt(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 0)
+        return True
+
     def netnsid(self, fd):
         """The id this namespace gives the namespace of FD (-1: none yet)."""
         return self._ask(nsidmsg, RTM_GETNSID, 0, [('NETNSA_FD', fd)])[0].get_attr('NETNSA_NSID')
@@ -276,6 +292,11 @@ class DumpSocket:
                 if seq == self._seq:
                     interrupted = interrupted or bool(nl_flags & NLM_F_DUMP_INTR)
                     if kind == NLMSG_DONE:
+                        # A dump that failed says so in its end message: a negative errno.
+                        if length >= _HEADER.size + 4:
+                            code = -struct.unpack_from('i', data, offset + _HEADER.size)[0]
+                            if code > 0:
+                                raise NetlinkError(code)
                         return answer, interrupted
                     if kind == NLMSG_ERROR:
                         code = -struct.unpack_from('i', data, offset + _HEADER.size)[0]

@@ -196,3 +196,21 @@ def test_a_gateway_is_reached_only_through_the_tables_the_kernel_looks_in(harnes
     assert not [r for r in routes(name, family) if r.get("dst") == "default"]
     check, real = check_then_real(harness, "route", dict(main, table="100"))
     assert real["changed"] and not real["failed"] and real["actions"] == check["actions"], (check, real)
+
+
+@pytest.mark.parametrize("multipath", [False, True])
+def test_an_ipv4_onlink_gateway_needs_the_local_table_the_first_ipv4_address_makes(harness, netns, veth, multipath):
+    """Kernel refusal the planner did not predict (EINVAL, "Nexthop has invalid gateway"): an IPv4
+    onlink gateway in a namespace that never had an IPv4 address, whose local table does not exist
+    yet. The table is history: once an address came and went, the same route is taken."""
+    name = netns()
+    dev = veth(name, name, up=True)[0]
+    hop = {"gateway": "192.0.2.254", "dev": dev, "onlink": True}
+    params = dict({"nexthops": [hop]} if multipath else hop, netns=name, dst="default")
+    check, real = check_then_real(harness, "route", params)
+    assert real["failed"] and not real["changed"] and "errno" not in real, real
+    assert real["msg"].startswith("gateway: 192.0.2.254 is not reachable") and "onlink" in real["msg"], real
+    ip("address", "add", "192.0.2.1/24", "dev", dev, netns=name)
+    ip("address", "del", "192.0.2.1/24", "dev", dev, netns=name)
+    check, real = check_then_real(harness, "route", params)
+    assert real["changed"] and not real["failed"] and real["actions"] == check["actions"], (check, real)
