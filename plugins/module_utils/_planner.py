@@ -500,8 +500,8 @@ class _Planner:
                 return replace(route, nexthops=tuple(
                     replace(hop, dev=_gateway_dev(namespace, hop.gateway, hop.dev, hop.onlink, netns, route.table))
                     for hop in route.nexthops))
-            return replace(route, dev=_gateway_dev(namespace, route.gateway, route.dev, route.onlink, netns,
-                                                    route.table))
+            dev = _gateway_dev(namespace, route.gateway, route.dev, route.onlink, netns, route.table)
+            return replace(route, dev=dev)
         except KernelRefusal:
             raise
         except TaskError as exc:
