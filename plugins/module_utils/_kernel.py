@@ -8,6 +8,8 @@ parameter checks share.  Pure: nothing here imports pyroute2."""
 
 from __future__ import annotations
 
+import struct
+
 IFNAMSIZ = 16          # interface names: 15 bytes plus NUL
 IFALIASZ = 256         # interface aliases: 255 bytes plus NUL
 NAME_MAX = 255         # a file name under /run/netns
@@ -20,6 +22,7 @@ CAP_NAMES = {CAP_NET_ADMIN: 'CAP_NET_ADMIN', CAP_SYS_ADMIN: 'CAP_SYS_ADMIN'}
 IFF_UP = 0x1
 
 NLM_F_DUMP_INTR = 0x10  # a dump that a concurrent change interrupted: it may miss or repeat objects
+NLMSGHDR = struct.Struct('=IHHII')   # struct nlmsghdr: length, type, flags, sequence number, port id
 # rtnetlink multicast groups: RTNLGRP_IPV4_IFADDR, _IPV4_ROUTE, _IPV6_IFADDR, _IPV6_ROUTE
 RTNLGRP_ADDRESSES_AND_ROUTES = (5, 7, 9, 11)
 

@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import errno
 import socket
-import struct
 
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import RTNLGRP_ADDRESSES_AND_ROUTES
-
-_HEADER = struct.Struct('=IHHII')   # struct nlmsghdr: length, type, flags, sequence, port
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import NLMSGHDR, RTNLGRP_ADDRESSES_AND_ROUTES
 
 
 def open_monitor():
@@ -54,7 +51,7 @@ def others_changed(sock, ours):
             found = True
             continue
         offset = 0
-        while offset + _HEADER.size <= len(data):
-            length, _type, _flags, _sequence, port = _HEADER.unpack_from(data, offset)
+        while offset + NLMSGHDR.size <= len(data):
+            length, _type, _flags, _sequence, port = NLMSGHDR.unpack_from(data, offset)
             found = found or port not in ours and port != 0
-            offset += max((length + 3) & ~3, _HEADER.size)
+            offset += max((length + 3) & ~3, NLMSGHDR.size)

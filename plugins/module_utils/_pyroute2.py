@@ -35,7 +35,7 @@ import traceback
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.linuxnet.ipvlan.plugins.module_utils._floor import PYTHON_FLOOR, version_text
-from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import NLM_F_DUMP_INTR
+from ansible_collections.linuxnet.ipvlan.plugins.module_utils._kernel import NLM_F_DUMP_INTR, NLMSGHDR
 
 
 def _register_bare_package():
@@ -189,14 +189,12 @@ def open_iproute():
 
 # --- reading -------------------------------------------------------------------------
 
-NETLINK_ROUTE = 0
 NLM_F_REQUEST = 0x1
 NLM_F_DUMP = 0x300
 NLMSG_ERROR = 0x2
 NLMSG_DONE = 0x3
 RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETNSID = 18, 22, 26, 90
 RTEXT_FILTER_SKIP_STATS = 1 << 3    # counters are never read: the kernel need not send them
-_HEADER = struct.Struct('IHHII')     # nlmsghdr: length, type, flags, sequence number, port id
 SIOCGIFINDEX = 0x8933
 SOL_NETLINK, NETLINK_GET_STRICT_CHK = 270, 12
 _IFREQ = struct.Struct('16si20x')    # struct ifreq: the name, then ifr_ifindex in a 24-byte union
@@ -207,7 +205,7 @@ class DumpSocket:
     """A NETLINK_ROUTE socket in the namespace it was opened in, for reading only."""
 
     def __init__(self):
-        self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE)
+        self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, socket.NETLINK_ROUTE)
         self._sock.bind((0, 0))
         self._seq = 0
 
@@ -285,22 +283,19 @@ class DumpSocket:
             if msg_flags & socket.MSG_TRUNC:
                 raise NetlinkError(errno.EMSGSIZE, 'netlink answer longer than %d bytes' % _BUFSIZE)
             offset = 0
-            while offset + _HEADER.size <= len(data):
-                length, kind, nl_flags, seq, _port = _HEADER.unpack_from(data, offset)
-                if length < _HEADER.size:
+            while offset + NLMSGHDR.size <= len(data):
+                length, kind, nl_flags, seq, _port = NLMSGHDR.unpack_from(data, offset)
+                if length < NLMSGHDR.size:
                     break
                 if seq == self._seq:
                     interrupted = interrupted or bool(nl_flags & NLM_F_DUMP_INTR)
-                    if kind == NLMSG_DONE:
-                        # A dump that failed says so in its end message: a negative errno.
-                        if length >= _HEADER.size + 4:
-                            code = -struct.unpack_from('i', data, offset + _HEADER.size)[0]
-                            if code > 0:
-                                raise NetlinkError(code)
-                        return answer, interrupted
-                    if kind == NLMSG_ERROR:
-                        code = -struct.unpack_from('i', data, offset + _HEADER.size)[0]
-                        if code:
+                    if kind in (NLMSG_DONE, NLMSG_ERROR):
+                        # Both carry a negative errno after the header when the request failed
+                        # (a dump's end message too: a dump can fail).
+                        code = 0
+                        if length >= NLMSGHDR.size + 4:
+                            code = -struct.unpack_from('i', data, offset + NLMSGHDR.size)[0]
+                        if code > 0:
                             raise NetlinkError(code)
                         return answer, interrupted
                     msg = msg_class(data, offset=offset)
