@@ -50,6 +50,8 @@ KNOWN_SUITES = {"buster", "bullseye", "bookworm", "trixie", "forky", "sid",
 PACKAGES = [
     "linux-image-cloud-amd64", "systemd-sysv", "openssh-server", "python3",
     "python3-pyroute2", "iproute2", "iputils-ping", "udev", "kmod", "initramfs-tools",
+    # The wire scenario's l3s proof: a rule in the master's namespace (molecule/wire).
+    "nftables",
 ]
 DPKG_OPTS = [
     "path-exclude=/usr/share/man/*",
