@@ -21,7 +21,7 @@ VENV072 ?= $(CURDIR)/.venv-pyroute2-072
 BUILD ?= $(CURDIR)/build
 COLLECTIONS ?= $(BUILD)/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/linuxnet/ipvlan
-SCENARIOS ?= lab-smoke modules default fleet persistence
+SCENARIOS ?= lab-smoke modules wire default fleet persistence
 SCENARIO ?= lab-smoke
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)

@@ -10,6 +10,7 @@ Subcommands:
   inventory  print or write an Ansible YAML inventory for a running lab
   instances  print the Molecule instance config of a lab as JSON
   status     print the state of a lab
+  relay      switch a VM's port of a hub segment to reflective relay (802.1Qbg) and back; show its log
   hub        (internal) the L2 hub that joins 1 or 3+ VMs on one segment
 
 See tests/vmlab/README.md. Nothing here runs through a shell: every program is
@@ -984,8 +985,41 @@ def molecule_instances(state: dict) -> list[dict]:
 
 # ---------------------------------------------------------------- hub
 
+def relay_paths(member_socket: str) -> tuple[str, str]:
+    """(switch, log) of the reflective relay on the hub port of a member: s1-vm1.sock -> s1-vm1.relay(.jsonl)."""
+    base = member_socket[:-len(".sock")] if member_socket.endswith(".sock") else member_socket
+    return base + ".relay", base + ".relay.jsonl"
+
+
+def describe_frame(frame: bytes) -> dict:
+    """What a reader of the relay log needs: MACs, ethertype and, for IPv4, addresses and protocol."""
+    def mac(raw: bytes) -> str:
+        return ":".join(f"{b:02x}" for b in raw)
+    out = {"dst": mac(frame[0:6]), "src": mac(frame[6:12]), "ethertype": int.from_bytes(frame[12:14], "big")}
+    if out["ethertype"] == 0x0800 and len(frame) >= 34:
+        out.update(ip_src=socket.inet_ntoa(frame[26:30]), ip_dst=socket.inet_ntoa(frame[30:34]), ip_proto=frame[23])
+    return out
+
+
+def hub_targets(fdb: dict[bytes, str], members: list[str], sender: str, frame: bytes) -> list[str]:
+    """Where a learning switch sends a frame: the port its destination was learned on, else every other port.
+    A frame for a MAC learned on the sender's own port goes nowhere, unless that port is a reflective
+    relay (IEEE 802.1Qbg, what a VEPA needs: ipvlan's vepa flag sends slave-to-slave frames out with
+    the master's MAC as source and destination): then it goes back out the port it came in on."""
+    dst, src = frame[0:6], frame[6:12]
+    if not src[0] & 1:
+        fdb[src] = sender
+    if dst in fdb and not dst[0] & 1:
+        port = fdb[dst]
+        if port != sender:
+            return [port]
+        return [sender] if os.path.exists(relay_paths(sender)[0]) else []
+    return [m for m in members if m != sender]
+
+
 def run_hub(args) -> int:
-    """A learning L2 switch over AF_UNIX datagram sockets (one frame per datagram)."""
+    """A learning L2 switch over AF_UNIX datagram sockets (one frame per datagram); any port can be
+    made a reflective relay at run time (`vmlab.py relay`), which logs every frame it sends back."""
     members = [os.path.abspath(m) for m in args.member]
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     with contextlib.suppress(FileNotFoundError):
@@ -1006,18 +1040,39 @@ def run_hub(args) -> int:
         frame, sender = sock.recvfrom(65536)
         if sender not in members or len(frame) < 14:
             continue
-        dst, src = frame[0:6], frame[6:12]
-        if not src[0] & 1:
-            fdb[src] = sender
-        targets = [fdb[dst]] if dst in fdb and not dst[0] & 1 else [m for m in members if m != sender]
-        for target in targets:
+        for target in hub_targets(fdb, members, sender, frame):
             if target == sender:
-                continue
+                with open(relay_paths(sender)[1], "a", encoding="utf-8") as relay_log:
+                    relay_log.write(json.dumps(describe_frame(frame)) + "\n")
             try:
                 sock.sendto(frame, target)
             except OSError as exc:
                 if exc.errno not in (errno.ENOENT, errno.ECONNREFUSED, errno.EAGAIN, errno.ENOBUFS):
                     raise
+
+
+def relay(lab: str, vm_name: str, segment: str, action: str) -> list[dict] | None:
+    """Switch the reflective relay of VM's port on a hub segment on (emptying its log) or off,
+    or read its log: the frames it sent back, oldest first."""
+    state = require_state(lab)
+    segs = plan_segments(state["vms"], state["dir"])
+    if segment not in segs or vm_name not in segs[segment]["members"]:
+        raise VmlabError(f"lab {lab}: {vm_name} has no NIC on segment {segment}")
+    if state["segments"][segment]["mode"] != "hub":
+        raise VmlabError(f"lab {lab}: segment {segment} joins its two VMs directly, with no switch to relay: "
+                         "boot the lab with LINUXNET_VMLAB_FORCE_HUB=1")
+    switch, log_path = relay_paths(segs[segment]["sockets"][vm_name])
+    if action == "on":
+        write_atomic(log_path, "")
+        write_atomic(switch, "on\n")
+    elif action == "off":
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(switch)
+    else:
+        with contextlib.suppress(FileNotFoundError), open(log_path, encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh if line.strip()]
+        return []
+    return None
 
 
 # ---------------------------------------------------------------- CLI
@@ -1061,6 +1116,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("status", help="print the state of a lab (JSON)")
     p.add_argument("--lab", required=True)
 
+    p = sub.add_parser("relay", help="reflective relay on a VM's port of a hub segment: on, off, or show its log")
+    p.add_argument("--lab", required=True)
+    p.add_argument("--vm", required=True)
+    p.add_argument("--segment", required=True)
+    p.add_argument("action", choices=["on", "off", "show"])
+
     p = sub.add_parser("hub")
     p.add_argument("--pidfile", required=True)
     p.add_argument("--socket", required=True)
@@ -1101,6 +1162,10 @@ def main(argv: list[str] | None = None) -> int:
             for vm in state.get("vms", []):
                 vm["running"] = is_ours(read_pidfile(vm["pidfile"]), vm["pidfile"], "qemu-system")
             print(json.dumps(state, indent=2))
+        elif args.cmd == "relay":
+            frames = relay(args.lab, args.vm, args.segment, args.action)
+            if frames is not None:
+                print(json.dumps(frames))
         elif args.cmd == "hub":
             return run_hub(args)
     except VmlabError as exc:
