@@ -74,6 +74,8 @@ def test_learns_floods_and_relays_only_when_switched_on(hub):
 
     vepa = ipv4_frame(MAC_A, MAC_A, "198.51.100.11", "198.51.100.12")
     port_a.sendto(vepa, hub_socket)                          # relay off: dropped
+    port_a.sendto(hello, hub_socket)
+    assert port_b.recv(65536) == hello                       # the hub is past the vepa frame
     switch, relay_log = vmlab.relay_paths(paths[0])
     Path(switch).write_text("on\n", encoding="utf-8")
     marked = ipv4_frame(MAC_A, MAC_A, "198.51.100.12", "198.51.100.11")
