@@ -412,6 +412,16 @@ class _Planner:
                     self._check_port_unique(spec.name, wanted.dev, ip)
                     self.emit(AddAddress(spec.name, dev=wanted.dev, ip=ip, nodad=wanted.nodad))
                     present.add(ip)
+            self._warn_duplicates(spec.name, wanted.dev, listed)
+
+    def _warn_duplicates(self, netns, dev, listed):
+        """An IPv6 address that failed duplicate address detection stays listed but is never used."""
+        for address in self.after.get(netns).addresses_of(dev):
+            if address.dadfailed and address.ip in listed:
+                self.warnings.append(
+                    'addresses: %s on %s in %s failed duplicate address detection: another node on the link has '
+                    'it, and the kernel does not use it. Resolve the duplicate, then remove the address and add it '
+                    'again' % (address.ip, dev, netns_label(netns)))
 
     def _check_port_unique(self, netns, dev, ip):
         """ipvlan delivers by destination address: the kernel refuses one IP on two slaves of a master."""

@@ -229,3 +229,33 @@ def test_bad_input_fails_and_changes_nothing(run_tasks, wire, netns):
         assert_failed_cleanly(run.task(label), param + ":", word)
     assert cidrs(ns, dev) == {"192.0.2.40/24"}
     assert not netns_exists(missing_ns)
+
+
+def wait_for_dadfailed(netns: str, dev: str, local: str) -> None:
+    """DAD takes about a second after the address is added: wait until the kernel marks the duplicate."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if any(info["local"] == local and info.get("dadfailed") for info in addresses(netns, dev, family=6)):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{local} on {dev} in {netns} never failed duplicate address detection")
+
+
+def test_duplicate_ipv6_address_is_reported(run_tasks, netns, veth):
+    """An address another node on the link already has fails DAD: present, unused, and every run says so."""
+    ns_a, ns_b = netns(), netns()
+    dev_a, dev_b = veth(ns_a, ns_b, up=True)
+    ip("address", "add", "2001:db8::d/64", "dev", dev_b, "nodad", netns=ns_b)
+    wait_for_link_local(ns_a, dev_a)
+    args = {"netns": ns_a, "dev": dev_a, "addresses": ["2001:db8::d/64"]}
+    first = run_tasks([addr_task("Add", **args)]).task("Add")
+    assert first.changed, first
+    wait_for_dadfailed(ns_a, dev_a, "2001:db8::d")
+    run = run_tasks([addr_task("Check", check_mode=True, **args), addr_task("Again", **args)])
+    says = (f"addresses: 2001:db8::d/64 on {dev_a} in namespace {ns_a} failed duplicate address detection: "
+            "another node on the link has it")
+    for label in ("Check", "Again"):
+        result = run.task(label)
+        assert not result.changed and result["actions"] == [], result
+        assert any(w.startswith(says) for w in result.get("warnings", [])), result
+    assert "2001:db8::d/64" in cidrs(ns_a, dev_a)
