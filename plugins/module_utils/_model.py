@@ -174,6 +174,19 @@ class Route:
     def through(self, dev):
         return any(path.dev == dev for path in self.paths)
 
+    def repeated_path(self):
+        """(first, again): the indexes of two nexthops an IPv6 route cannot both have, or None.
+
+        IPv6 keeps each path of a multipath route as a route of its own (a sibling) and refuses the
+        route when two have one gateway and one device (EEXIST, rt6_duplicate_nexthop), whatever
+        their weight or onlink.  IPv4 keeps repeated paths, each one more share of the traffic."""
+        seen = {}
+        for index, hop in enumerate(self.nexthops if self.family == 6 else ()):
+            first = seen.setdefault((hop.gateway, hop.dev), index)
+            if first != index:
+                return first, index
+        return None
+
     def render(self):
         words = [] if self.type in ('unicast', None) else [self.type]
         words.append('default' if self.dst.prefixlen == 0 else str(self.dst))

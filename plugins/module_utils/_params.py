@@ -276,10 +276,20 @@ def build_route(params, prefix='', present=True):
     if len(nexthops) == 1:
         # The kernel stores a one-path multipath route as a plain one (and forgets its weight).
         gateway, dev, onlink, nexthops = nexthops[0].gateway, nexthops[0].dev, nexthops[0].onlink, ()
-    return Route(dst=dst, gateway=gateway, dev=dev, metric=_metric(params.get('metric'), dst, p('metric')),
-                 table=parse_table(params.get('table'), p('table')),
-                 scope=_scope(params.get('scope'), dst, gateway is not None or bool(nexthops), route_type, p),
-                 onlink=onlink, type=route_type, nexthops=nexthops)
+    route = Route(dst=dst, gateway=gateway, dev=dev, metric=_metric(params.get('metric'), dst, p('metric')),
+                  table=parse_table(params.get('table'), p('table')),
+                  scope=_scope(params.get('scope'), dst, gateway is not None or bool(nexthops), route_type, p),
+                  onlink=onlink, type=route_type, nexthops=nexthops)
+    repeated = route.repeated_path()
+    if repeated:
+        # Two without dev are one path too: the kernel gives both the device the gateway's lookup gives.
+        first, again = repeated
+        hop = nexthops[again]
+        raise TaskError('%s[%d]: gateway %s%s is the path of %s[%d] again; an IPv6 multipath route has each '
+                        'gateway once per device (the kernel refuses the route: EEXIST): give the path once, with '
+                        'a weight' % (p('nexthops'), again, hop.gateway, ' dev %s' % hop.dev if hop.dev else '',
+                                      p('nexthops'), first))
+    return route
 
 
 def _family(params, gateway, nexthops, p):

@@ -507,9 +507,11 @@ class _Planner:
             return replace(route, dev='lo')   # ip6_route_info_create puts reject routes on lo
         try:
             if route.nexthops:
-                return replace(route, nexthops=tuple(
+                stored = replace(route, nexthops=tuple(
                     replace(hop, dev=_gateway_dev(namespace, hop.gateway, hop.dev, hop.onlink, netns, route.table))
                     for hop in route.nexthops))
+                _check_paths_differ(stored, netns)
+                return stored
             dev = _gateway_dev(namespace, route.gateway, route.dev, route.onlink, netns, route.table)
             return replace(route, dev=dev)
         except KernelRefusal:
@@ -606,6 +608,57 @@ def _local_gateway(namespace, gateway, onlink):
                                      any(a.dev == 'lo' and gateway in a.ip.network for a in addresses))
 
 
+def _check_paths_differ(route, netns):
+    """Two paths the parameters told apart (one without dev) can reach one gateway through the device
+    the kernel picks: an IPv6 route cannot have that path twice (see Route.repeated_path)."""
+    repeated = route.repeated_path()
+    if repeated:
+        first, again = repeated
+        hop = route.nexthops[again]
+        raise TaskError('nexthops: nexthops[%d] reaches gateway %s through %s in %s, the path of nexthops[%d]; an '
+                        'IPv6 multipath route has each gateway once per device (the kernel refuses the route: '
+                        'EEXIST): give the path once, with a weight'
+                        % (again, hop.gateway, hop.dev, netns_label(netns), first))
+
+
+def _ipv6_lookup(namespace, gateway, dev):
+    """(route, path) that the kernel's lookup of an IPv6 GATEWAY in the main table finds, or None
+    (fib6_table_lookup, rt6_select): the longest prefix, then the lowest metric, then a path through
+    DEV (the output device scores) before the first; a multipath route's path through a link that
+    is down is dead and skipped (a single-path route goes with its link)."""
+    found = [(route, path) for route in namespace.routes
+             if route.family == 6 and route.table == TABLES['main'] and gateway in route.dst
+             for path in route.paths
+             if not (route.nexthops and path.dev in namespace.links and not namespace.links[path.dev].up)]
+    if not found:
+        return None
+    best = min((-route.dst.prefixlen, route.metric) for route, _path in found)
+    found = [(route, path) for route, path in found if (-route.dst.prefixlen, route.metric) == best]
+    return next(((route, path) for route, path in found if path.dev == dev), found[0])
+
+
+def _check_ipv6_onlink(namespace, gateway, dev, netns):
+    """ip6_route_check_nh_onlink: the kernel looks an IPv6 onlink gateway (not a link-local one) up
+    in the main table (whatever the route's table; a VRF's device would use the VRF's, which is not
+    modelled) and refuses it (EINVAL, "Nexthop has invalid gateway or device mismatch") when what
+    it finds is a route to a real prefix (not a reject route, not ::/N as a default route is) that
+    is not a unicast route through DEV.  (A 2026 net-next patch, "ipv6: Allow for nexthop device
+    mismatch with onlink", keeps only the unicast part; Linux 6.18, as on the test host, refuses.)"""
+    found = _ipv6_lookup(namespace, gateway, dev)
+    if found is None:
+        return
+    route, path = found
+    if route.type in REJECT_RTN_TYPES or int(route.dst.network_address) == 0:
+        return
+    if route.type != 'unicast' or path.dev != dev:
+        what = 'a %s route' % route.type if route.type != 'unicast' else 'a route through %s, not %s' % (path.dev, dev)
+        raise TaskError('gateway: %s is covered in %s by %s, which the kernel finds for it in the main table: %s; '
+                        'the kernel takes an IPv6 onlink gateway only where what it finds is a unicast route through '
+                        'the same device, a default route or a reject route (EINVAL, "Nexthop has invalid gateway or '
+                        'device mismatch")'
+                        % (gateway, netns_label(netns), route.render(), what))
+
+
 def _gateway_dev(namespace, gateway, dev, onlink, netns, table):
     """The device through which the kernel reaches a next hop's gateway.
 
@@ -632,6 +685,8 @@ def _gateway_dev(namespace, gateway, dev, onlink, netns, table):
         raise TaskError('gateway: %s is not reachable in %s as an onlink gateway until the namespace has had an '
                         'IPv4 address (the kernel refuses it: "Nexthop has invalid gateway"); add one first '
                         '(bringing lo up gives it 127.0.0.1)' % (gateway, netns_label(netns)))
+    if gateway is not None and gateway.version == 6 and onlink and not gateway.is_link_local:
+        _check_ipv6_onlink(namespace, gateway, dev, netns)
     if gateway is None or onlink or (gateway.version == 6 and gateway.is_link_local):
         return dev
     for address in namespace.addresses:

@@ -347,6 +347,18 @@ BUILD_ROUTE_BAD: list[tuple[str, dict[str, t.Any], str]] = [
     ('v6-nexthop-without-gateway',
      route_params(dst='2001:db8:1::/64', nexthops=[dict(gateway='2001:db8::2'), dict(dev='eth0')]),
      'nexthops: IPv6 multipath routes need a gateway in each nexthop'),
+    # rt6_duplicate_nexthop: one gateway and one device are one path, whatever the weight or onlink.
+    ('v6-nexthop-twice',
+     route_params(dst='2001:db8:1::/64', nexthops=[dict(gateway='2001:db8::2', dev='eth0'),
+                                                   dict(gateway='fe80::1%eth0'),
+                                                   dict(gateway='2001:db8::2', dev='eth0', weight=2, onlink=True)]),
+     'nexthops[2]: gateway 2001:db8::2 dev eth0 is the path of nexthops[0] again'),
+    ('v6-nexthop-twice-without-dev',
+     route_params(dst='default', nexthops=[dict(gateway='2001:db8::2'), dict(gateway='2001:db8::2', weight=3)]),
+     'nexthops[1]: gateway 2001:db8::2 is the path of nexthops[0] again'),
+    ('v6-nexthop-twice-zone-id-and-dev',
+     route_params(dst='default', nexthops=[dict(gateway='fe80::1%eth0'), dict(gateway='fe80::1', dev='eth0')]),
+     'nexthops[1]: gateway fe80::1 dev eth0 is the path of nexthops[0] again'),
 ]
 
 
@@ -355,6 +367,13 @@ def test_build_route_rejects(params: dict[str, t.Any], message: str) -> None:
     with pytest.raises(TaskError) as exc:
         build_route(params)
     assert exc.value.msg.startswith(message)
+
+
+def test_ipv4_takes_a_path_twice() -> None:
+    # fib_create_info keeps every nexthop it is given: a path named twice has twice its share.
+    hops = [dict(gateway='192.0.2.2', dev='eth0'), dict(gateway='192.0.2.2', dev='eth0')]
+    assert build_route(route_params(dst='203.0.113.0/24', nexthops=hops)).nexthops == (
+        NextHop(ipaddress.ip_address('192.0.2.2'), 'eth0'),) * 2
 
 
 def test_build_route_to_remove_needs_no_next_hop() -> None:

@@ -189,6 +189,92 @@ def test_multipath_through_a_down_link_fails() -> None:
         routes_plan(ns0(up=False), present(MULTIPATH))
 
 
+# --- one path twice -------------------------------------------------------------------
+
+TWICE4 = Route(net('203.0.113.0/24'), nexthops=(NextHop(GW, 'eth0'), NextHop(GW, 'eth0')))
+
+
+def test_ipv4_keeps_a_path_named_twice() -> None:
+    # fib_create_info keeps both: the path has two shares of the traffic, and reads back as given.
+    assert routes_plan(ns0(), present(replace(TWICE4, nexthops=(NextHop(GW), NextHop(GW, 'eth0'))))).actions == [
+        AddRoute('ns0', route=TWICE4)]
+    assert routes_plan(ns0(TWICE4), present(TWICE4)).actions == []
+    once = replace(TWICE4, nexthops=(NextHop(GW, 'eth0'), NextHop(addr('192.0.2.1'), 'eth1')))
+    assert [type(a) for a in routes_plan(ns0(TWICE4), present(once)).actions] == [ReplaceRoute]
+    assert routes_plan(ns0(TWICE4), absent(TWICE4)).actions == [DeleteRoute('ns0', route=TWICE4)]
+
+
+def test_an_ipv6_path_twice_through_the_device_the_kernel_picks_is_refused() -> None:
+    # The parameters tell the two apart (one has no dev); the kernel gives it eth0: EEXIST.
+    wanted = Route(net('2001:db8:5::/64'), metric=1024, nexthops=(NextHop(GW6), NextHop(GW6, 'eth0', weight=2)))
+    with pytest.raises(TaskError, match=r'^nexthops: nexthops\[1\] reaches gateway 2001:db8::1 through eth0 in '
+                                        r'namespace ns0, the path of nexthops\[0\]; .*EEXIST'):
+        routes_plan(ns0(), present(wanted))
+
+
+# --- an IPv6 onlink gateway: ip6_route_check_nh_onlink -------------------------------------
+
+GW6_FAR = addr('2001:db8:9::1')   # covered by no prefix route of ns0
+
+
+def onlink6(gateway: t.Any, dev: str, table: int = 254) -> Route:
+    return Route(net('2001:db8:5::/64'), gateway, dev=dev, metric=1024, onlink=True, table=table)
+
+
+ONLINK6: list[tuple[str, list[Route], Route, t.Optional[str]]] = [
+    ('covered-through-another-dev', [], onlink6(GW6, 'eth1'),
+     'gateway: 2001:db8::1 is covered in namespace ns0 by 2001:db8::/64 dev eth0 proto kernel metric 256, which the '
+     'kernel finds for it in the main table: a route through eth0, not eth1; '),
+    ('covered-through-its-dev', [], onlink6(GW6, 'eth0'), None),
+    ('another-table-is-looked-up-in-main', [], onlink6(GW6, 'eth1', table=100), 'gateway: 2001:db8::1 is covered'),
+    ('a-longer-prefix-through-its-dev', [Route(net('2001:db8::/80'), dev='eth1', metric=1024)],
+     onlink6(GW6, 'eth1'), None),
+    ('a-longer-reject-route', [Route(net('2001:db8::/80'), dev='lo', metric=1024, type='blackhole')],
+     onlink6(GW6, 'eth1'), None),
+    ('a-lower-metric-wins', [Route(net('2001:db8::/64'), dev='eth1', metric=1024)], onlink6(GW6, 'eth1'),
+     'gateway: 2001:db8::1 is covered'),
+    ('a-multipath-route-with-a-path-through-its-dev',
+     [Route(net('2001:db8:9::/64'), metric=1024, nexthops=(NextHop(addr('fe80::1'), 'eth0'),
+                                                           NextHop(addr('fe80::1'), 'eth1')))],
+     onlink6(GW6_FAR, 'eth1'), None),
+    ('the-default-route-does-not-count', [Route(net('::/0'), dev='eth0', metric=1024)], onlink6(GW6_FAR, 'eth1'),
+     None),
+    ('nor-any-route-to-a-prefix-of-zeros', [Route(net('::/1'), dev='eth0', metric=1024)], onlink6(GW6_FAR, 'eth1'),
+     None),
+    ('a-wide-prefix-does', [Route(net('2000::/3'), dev='eth0', metric=1024)], onlink6(GW6_FAR, 'eth1'),
+     'gateway: 2001:db8:9::1 is covered'),
+    ('another-table-does-not', [Route(net('2001:db8:9::/64'), dev='eth0', metric=1024, table=100)],
+     onlink6(GW6_FAR, 'eth1', table=100), None),
+    ('a-local-route-through-its-dev', [Route(net('2001:db8:9::/64'), dev='eth1', metric=1024, type='local')],
+     onlink6(GW6_FAR, 'eth1'), 'gateway: 2001:db8:9::1 is covered in namespace ns0 by local 2001:db8:9::/64'),
+    ('a-link-local-gateway-is-not-looked-up', [Route(net('fe80::/64'), dev='eth0', metric=256, proto=KERNEL)],
+     onlink6(addr('fe80::1'), 'eth1'), None),
+]
+
+
+@pytest.mark.parametrize('routes, wanted, refused', [c[1:] for c in ONLINK6], ids=[c[0] for c in ONLINK6])
+def test_an_ipv6_onlink_gateway_is_refused_where_the_kernel_refuses_it(routes: list[Route], wanted: Route,
+                                                                        refused: t.Optional[str]) -> None:
+    if refused is None:
+        assert routes_plan(ns0(*routes), present(wanted)).actions == [AddRoute('ns0', route=wanted)]
+        return
+    with pytest.raises(TaskError) as exc:
+        routes_plan(ns0(*routes), present(wanted))
+    assert exc.value.msg.startswith(refused) and 'device mismatch' in exc.value.msg
+
+
+def test_an_ipv6_onlink_gateway_is_looked_up_in_the_routes_the_plan_leaves() -> None:
+    # An address added earlier in the plan brings a prefix route that covers the gateway; one
+    # deleted takes its prefix route, and the gateway is free for another device.
+    added = NamespaceSpec('ns0', addresses=(AddressesSpec('eth1', (ip('2001:db8:9::2/64'),)),),
+                          routes=(present(onlink6(GW6_FAR, 'eth0')),))
+    with pytest.raises(TaskError, match=r'^gateway: 2001:db8:9::1 is covered .* through eth1, not eth0'):
+        checked_plan([added], ns0())
+    deleted = NamespaceSpec('ns0', addresses=(AddressesSpec('eth0', (ip('2001:db8::2/64'),), present=False),),
+                            routes=(present(onlink6(GW6, 'eth1')),))
+    assert [type(a) for a in checked_plan([deleted], ns0()).actions] == [DeleteAddress, AddRoute]
+
+
 ABSENT: list[tuple[str, Route, bool]] = [
     ('any-route-of-the-key', Route(net('203.0.113.0/24'), type=None), True),
     ('its-type', Route(net('203.0.113.0/24'), type='unicast'), True),
