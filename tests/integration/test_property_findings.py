@@ -214,3 +214,109 @@ def test_an_ipv4_onlink_gateway_needs_the_local_table_the_first_ipv4_address_mak
     ip("address", "del", "192.0.2.1/24", "dev", dev, netns=name)
     check, real = check_then_real(harness, "route", params)
     assert real["changed"] and not real["failed"] and real["actions"] == check["actions"], (check, real)
+
+
+ASSUMED = " (check mode assumes an earlier task of the play provides it)"
+
+
+def kernel_refuses(name: str, *route: str) -> str:
+    """The premise, asked of the kernel with ip: it refuses ROUTE (stderr), and nothing is added."""
+    proc = helpers.run(["ip", "-n", name, "route", "add", *route], check=False)
+    assert proc.returncode != 0, f"the kernel took {route}"
+    return proc.stderr
+
+
+@pytest.mark.parametrize("second", [
+    {"weight": 2},
+    {"onlink": True},
+    {"gateway": "fe80::fe"},   # a link-local gateway too (its dev is the first hop's)
+], ids=["weight", "onlink", "link-local"])
+def test_an_ipv6_multipath_route_naming_one_path_twice_is_refused_before_acting(harness, netns, veth, second):
+    """Kernel refusal the planner did not predict (EEXIST): an IPv6 multipath route keeps each path as
+    a route of its own, and one gateway through one device twice collides, whatever weight or onlink."""
+    name = netns()
+    dev = veth(name, netns(), up=True)[0]
+    ip("address", "add", "2001:db8:1::1/64", "dev", dev, "nodad", netns=name)
+    first = {"gateway": second.get("gateway", "2001:db8:1::fe"), "dev": dev}
+    assert "File exists" in kernel_refuses(name, "2001:db8:100::/64", "nexthop", "via", first["gateway"], "dev", dev,
+                                           "nexthop", "via", first["gateway"], "dev", dev)
+    params = {"netns": name, "dst": "2001:db8:100::/64", "nexthops": [first, dict(first, **second)]}
+    check, real = check_then_real(harness, "route", params)
+    assert check["failed"] and real["failed"] and real["msg"] == check["msg"], (check, real)
+    helpers.assert_failed_cleanly(real, "nexthops[1]: gateway", "is the path of nexthops[0] again", "EEXIST")
+    assert "errno" not in real, real
+    assert not [r for r in routes(name, 6) if r.get("dst") == "2001:db8:100::/64"]
+
+
+def test_an_ipv6_path_twice_through_the_device_the_kernel_picks_is_refused_before_acting(harness, netns, veth):
+    """The same class, where only the plan can tell: one nexthop without dev reaches its gateway
+    through the device another nexthop names."""
+    name = netns()
+    dev = veth(name, netns(), up=True)[0]
+    ip("address", "add", "2001:db8:1::1/64", "dev", dev, "nodad", netns=name)
+    assert "File exists" in kernel_refuses(name, "2001:db8:100::/64", "nexthop", "via", "2001:db8:1::fe",
+                                           "nexthop", "via", "2001:db8:1::fe", "dev", dev)
+    params = {"netns": name, "dst": "2001:db8:100::/64",
+              "nexthops": [{"gateway": "2001:db8:1::fe"}, {"gateway": "2001:db8:1::fe", "dev": dev, "weight": 2}]}
+    check, real = check_then_real(harness, "route", params)
+    helpers.assert_failed_cleanly(real, f"nexthops: nexthops[1] reaches gateway 2001:db8:1::fe through {dev}",
+                                  "EEXIST")
+    assert "errno" not in real and check["warnings"] == [real["msg"] + ASSUMED], (check, real)
+
+
+def test_ipv4_keeps_a_multipath_route_naming_one_path_twice(harness, netns, veth):
+    """Per family, as the kernel: IPv4 takes a path twice (two shares of the traffic); the route reads
+    back as declared, a second run changes nothing, and state=absent removes it."""
+    name = netns()
+    dev = veth(name, netns(), up=True)[0]
+    ip("address", "add", "192.0.2.1/24", "dev", dev, netns=name)
+    hop = {"gateway": "192.0.2.254", "dev": dev}
+    params = {"netns": name, "dst": "203.0.113.0/24", "nexthops": [hop, hop]}
+    check, real = check_then_real(harness, "route", params)
+    assert real["changed"] and not real["failed"] and real["actions"] == check["actions"], (check, real)
+    assert real["routes"] == check["routes"] and harness.residual() == [], (check, real)
+    [route] = [r for r in routes(name) if r.get("dst") == "203.0.113.0/24"]
+    assert [(h["gateway"], h["dev"]) for h in route["nexthops"]] == [("192.0.2.254", dev)] * 2
+    again = harness.run("route", params)
+    assert not again["changed"] and not again["failed"], again
+    check, real = check_then_real(harness, "route", dict(params, state="absent"))
+    assert real["changed"] and real["actions"] == check["actions"] and harness.residual() == [], (check, real)
+    assert not [r for r in routes(name) if r.get("dst") == "203.0.113.0/24"]
+
+
+@pytest.mark.parametrize("shape, refused", [
+    ("another-dev", True),
+    ("another-dev-table-100", True),   # looked up in main, whatever the route's table
+    ("another-dev-in-a-nexthop", True),
+    ("its-own-dev", False),
+    ("only-a-default-route-covers-it", False),
+])
+def test_an_ipv6_onlink_gateway_covered_through_another_device_is_refused_before_acting(harness, netns, veth,
+                                                                                         shape, refused):
+    """Kernel refusal the planner did not predict (EINVAL, "Nexthop has invalid gateway or device
+    mismatch", ip6_route_check_nh_onlink): the kernel looks an IPv6 onlink gateway up in the main
+    table and refuses it when a route of another device covers it (a default route does not count)."""
+    name = netns()
+    covered, other = veth(name, name, up=True)
+    if shape == "only-a-default-route-covers-it":
+        ip("-6", "route", "add", "default", "dev", covered, netns=name)
+    else:
+        ip("address", "add", "2001:db8:1::1/64", "dev", covered, "nodad", netns=name)
+    dev = covered if shape == "its-own-dev" else other
+    hop = {"gateway": "2001:db8:1::fe", "dev": dev, "onlink": True}
+    params = dict(hop, netns=name, dst="2001:db8:100::/64")
+    if shape == "another-dev-table-100":
+        params["table"] = "100"
+    elif shape == "another-dev-in-a-nexthop":
+        params = {"netns": name, "dst": "2001:db8:100::/64", "nexthops": [hop, {"gateway": "fe80::1", "dev": dev}]}
+    check, real = check_then_real(harness, "route", params)
+    if not refused:
+        assert real["changed"] and not real["failed"] and real["actions"] == check["actions"], (check, real)
+        assert harness.residual() == []
+        return
+    assert "device mismatch" in kernel_refuses(name, "2001:db8:100::/64", "via", "2001:db8:1::fe", "dev", dev,
+                                               "onlink")
+    helpers.assert_failed_cleanly(real, "gateway: 2001:db8:1::fe is covered", f"through {covered}, not {dev}",
+                                  "device mismatch")
+    assert "errno" not in real and check["warnings"] == [real["msg"] + ASSUMED], (check, real)
+    assert not [r for r in routes(name, 6, "all") if r.get("dst") == "2001:db8:100::/64"]
