@@ -68,6 +68,9 @@ options:
       - IPv6 multipath routes need a gateway in each next hop; the kernel keeps them as sibling routes and reports
         them as one route, which is what this module compares.
       - One next hop is a plain route (the kernel forgets its weight).
+      - An IPv6 route takes each gateway once per device (the kernel refuses the route otherwise; a next hop without
+        O(nexthops[].dev) counts with the device the kernel picks); give a path more share with its weight. An IPv4
+        route may name a path twice, as the kernel allows.
     type: list
     elements: dict
     suboptions:
@@ -104,7 +107,10 @@ options:
     type: str
     choices: [universe, link, host]
   onlink:
-    description: Use the gateway even if no connected prefix covers it (needs O(dev)).
+    description:
+      - Use the gateway even if no connected prefix covers it (needs O(dev)).
+      - For an IPv6 gateway that is not link-local, the kernel still refuses one covered in the main table by a
+        route through another device (a default route does not count); the task refuses it before acting.
     type: bool
     default: false
   state:

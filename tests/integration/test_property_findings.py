@@ -291,8 +291,8 @@ def test_ipv4_keeps_a_multipath_route_naming_one_path_twice(harness, netns, veth
     ("its-own-dev", False),
     ("only-a-default-route-covers-it", False),
 ])
-def test_an_ipv6_onlink_gateway_covered_through_another_device_is_refused_before_acting(harness, netns, veth,
-                                                                                         shape, refused):
+def test_an_ipv6_onlink_gateway_covered_through_another_device_is_refused_before_acting(
+        harness, netns, veth, shape, refused):
     """Kernel refusal the planner did not predict (EINVAL, "Nexthop has invalid gateway or device
     mismatch", ip6_route_check_nh_onlink): the kernel looks an IPv6 onlink gateway up in the main
     table and refuses it when a route of another device covers it (a default route does not count)."""

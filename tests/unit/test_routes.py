@@ -253,8 +253,8 @@ ONLINK6: list[tuple[str, list[Route], Route, t.Optional[str]]] = [
 
 
 @pytest.mark.parametrize('routes, wanted, refused', [c[1:] for c in ONLINK6], ids=[c[0] for c in ONLINK6])
-def test_an_ipv6_onlink_gateway_is_refused_where_the_kernel_refuses_it(routes: list[Route], wanted: Route,
-                                                                        refused: t.Optional[str]) -> None:
+def test_an_ipv6_onlink_gateway_is_refused_where_the_kernel_refuses_it(
+        routes: list[Route], wanted: Route, refused: t.Optional[str]) -> None:
     if refused is None:
         assert routes_plan(ns0(*routes), present(wanted)).actions == [AddRoute('ns0', route=wanted)]
         return
