@@ -174,6 +174,10 @@ class Route:
     def through(self, dev):
         return any(path.dev == dev for path in self.paths)
 
+    # What a refusal of repeated_path() tells the user.
+    REPEATED_PATH_HINT = ('an IPv6 multipath route has each gateway once per device (the kernel refuses the route: '
+                          'EEXIST): give the path once, with a weight')
+
     def repeated_path(self):
         """(first, again): the indexes of two nexthops an IPv6 route cannot both have, or None.
 

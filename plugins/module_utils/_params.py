@@ -285,10 +285,9 @@ def build_route(params, prefix='', present=True):
         # Two without dev are one path too: the kernel gives both the device the gateway's lookup gives.
         first, again = repeated
         hop = nexthops[again]
-        raise TaskError('%s[%d]: gateway %s%s is the path of %s[%d] again; an IPv6 multipath route has each '
-                        'gateway once per device (the kernel refuses the route: EEXIST): give the path once, with '
-                        'a weight' % (p('nexthops'), again, hop.gateway, ' dev %s' % hop.dev if hop.dev else '',
-                                      p('nexthops'), first))
+        raise TaskError('%s[%d]: gateway %s%s is the path of %s[%d] again; %s'
+                        % (p('nexthops'), again, hop.gateway, ' dev %s' % hop.dev if hop.dev else '',
+                           p('nexthops'), first, Route.REPEATED_PATH_HINT))
     return route
 
 

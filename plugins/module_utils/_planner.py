@@ -44,6 +44,7 @@ from ansible_collections.linuxnet.ipvlan.plugins.module_utils._model import (
     Link,
     LinkSpec,
     Namespace,
+    Route,
     display_name,
     is_netns_path,
     netns_label,
@@ -412,9 +413,9 @@ class _Planner:
                     self._check_port_unique(spec.name, wanted.dev, ip)
                     self.emit(AddAddress(spec.name, dev=wanted.dev, ip=ip, nodad=wanted.nodad))
                     present.add(ip)
-            self._warn_duplicates(spec.name, wanted.dev, listed)
+            self._warn_dad_failed(spec.name, wanted.dev, listed)
 
-    def _warn_duplicates(self, netns, dev, listed):
+    def _warn_dad_failed(self, netns, dev, listed):
         """An IPv6 address that failed duplicate address detection stays listed but is never used."""
         for address in self.after.get(netns).addresses_of(dev):
             if address.dadfailed and address.ip in listed:
@@ -615,10 +616,8 @@ def _check_paths_differ(route, netns):
     if repeated:
         first, again = repeated
         hop = route.nexthops[again]
-        raise TaskError('nexthops: nexthops[%d] reaches gateway %s through %s in %s, the path of nexthops[%d]; an '
-                        'IPv6 multipath route has each gateway once per device (the kernel refuses the route: '
-                        'EEXIST): give the path once, with a weight'
-                        % (again, hop.gateway, hop.dev, netns_label(netns), first))
+        raise TaskError('nexthops: nexthops[%d] reaches gateway %s through %s in %s, the path of nexthops[%d]; %s'
+                        % (again, hop.gateway, hop.dev, netns_label(netns), first, Route.REPEATED_PATH_HINT))
 
 
 def _ipv6_lookup(namespace, gateway, dev):
