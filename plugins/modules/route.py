@@ -85,7 +85,8 @@ options:
         type: int
         default: 1
       onlink:
-        description: Use the gateway even if no connected prefix covers it (needs O(nexthops[].dev)).
+        description: Use the gateway even if no connected prefix covers it (needs O(nexthops[].dev)). For IPv6, as
+          O(onlink) says.
         type: bool
         default: false
   family:
@@ -109,8 +110,9 @@ options:
   onlink:
     description:
       - Use the gateway even if no connected prefix covers it (needs O(dev)).
-      - For an IPv6 gateway that is not link-local, the kernel still refuses one covered in the main table by a
-        route through another device (a default route does not count); the task refuses it before acting.
+      - For an IPv6 gateway that is not link-local, the kernel still refuses one covered in the main table by
+        anything but a unicast route through O(dev) (a default route, any C(::/N), or a reject route does not count);
+        the task refuses it before acting (check mode warns: an earlier task of the play may change the routes).
     type: bool
     default: false
   state:
