@@ -112,7 +112,7 @@ options:
       - Use the gateway even if no connected prefix covers it (needs O(dev)).
       - For an IPv6 gateway that is not link-local, the kernel still refuses one covered in the main table by
         anything but a unicast route through O(dev) (a default route, any C(::/N), or a reject route does not count);
-        the task refuses it before acting (check mode warns: an earlier task of the play may change the routes).
+        the task refuses it before acting (check mode warns, as an earlier task of the play may change the routes).
     type: bool
     default: false
   state:
