@@ -180,8 +180,10 @@ def read_namespace(sock, name):
     names = {link.ifindex: link.name for link in links}
     addresses = [address_from_msg(m, names) for m in consistent(sock.addresses, 'addresses in %s' % where)]
     routes = read_routes(sock, names, socket.AF_INET, where) + read_routes(sock, names, socket.AF_INET6, where)
+    # An IPv4 address says the local table exists; only a namespace without one needs the kernel asked.
+    local_table = any(a.ip.version == 4 for a in addresses) or sock.has_table(socket.AF_INET, TABLES['local'])
     return Namespace(name, links={link.name: link for link in links}, addresses=addresses, routes=routes,
-                     ipv4_local_table=sock.has_table(socket.AF_INET, TABLES['local']))
+                     ipv4_local_table=local_table)
 
 
 def resolve_masters(sock, namespace, candidates, open_fd):
